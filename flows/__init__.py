@@ -1,0 +1,1 @@
+"""IO and orchestration: reading extracts, building and publishing the database, reports."""

@@ -1,0 +1,1 @@
+"""pandera models and column names for every boundary of the pipeline."""
