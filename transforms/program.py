@@ -35,3 +35,8 @@ class ProgramRules:
     @property
     def months_by_category(self) -> dict[str, int]:
         return {category.code: category.months for category in self.categories}
+
+
+# Bump when a validation or statistics rule changes: cached per-file results of another
+# version are not reused.
+RULES_VERSION = "1"

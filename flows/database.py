@@ -1,0 +1,292 @@
+"""Build the DuckDB file beside the published one, check it, and swap it in atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandera.polars as pa
+import polars as pl
+
+from schemas import published
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+# Files written with this storage version open in DuckDB 1.0 and newer, including the
+# command-line shell that lags the Python package by a major version.
+STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
+DATABASE_FILE_MODE = 0o640
+
+PUBLISHED_MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "ref.program": published.RefProgram,
+    "ref.kelurahan": published.RefKelurahan,
+    "ref.category": published.RefCategory,
+    "core.enrolment": published.CoreEnrolment,
+    "mart.coverage_monthly": published.CoverageMonthly,
+    "mart.coverage_kecamatan_monthly": published.CoverageKecamatanMonthly,
+    "mart.coverage_city_monthly": published.CoverageCityMonthly,
+    "mart.persons_city_monthly": published.PersonsCityMonthly,
+    "mart.progress_by_category": published.ProgressByCategory,
+    "mart.premium_monthly": published.PremiumMonthly,
+    "mart.participants_by_kecamatan_sex_age": published.ParticipantsByKecamatanSexAge,
+    "audit.file_loads": published.FileLoads,
+    "audit.rejected_rows": published.RejectedRows,
+    "audit.row_warnings": published.RowWarnings,
+    "audit.runs": published.Runs,
+}
+SCHEMAS = ("ref", "core", "mart", "audit")
+MART_TABLES = tuple(name for name in PUBLISHED_MODELS if name.startswith("mart."))
+
+
+class PublishError(RuntimeError):
+    """The database could not be published; the published file is unchanged."""
+
+
+class RunInProgressError(PublishError):
+    """Another run holds the publish lock."""
+
+
+@dataclass(frozen=True)
+class DatabasePaths:
+    """Every file the publish step touches, derived from the published path."""
+
+    published: Path
+
+    @property
+    def building(self) -> Path:
+        return self.published.with_name(self.published.name + ".building")
+
+    @property
+    def previous(self) -> Path:
+        return self.published.with_name(f"{self.published.stem}.previous{self.published.suffix}")
+
+    @property
+    def lock(self) -> Path:
+        return self.published.with_name(self.published.name + ".lock")
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.published.with_name(f"{self.published.stem}_parquet")
+
+    @property
+    def run_history(self) -> Path:
+        return self.published.with_name(f"{self.published.stem}_runs.jsonl")
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    name: str
+    meaning: str
+    violations: int
+    example: str
+
+
+def conform(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame:
+    """Select the model's columns in its order, cast to its types, and validate values."""
+    schema = model.to_schema()
+    columns = [
+        pl.col(name).cast(column.dtype.type) if name in frame.columns else None
+        for name, column in schema.columns.items()
+    ]
+    missing = [
+        name for name, expression in zip(schema.columns, columns, strict=True) if expression is None
+    ]
+    if missing:
+        raise PublishError(f"{schema.name or model.__name__}: missing columns {missing}")
+    selected = frame.select([expression for expression in columns if expression is not None])
+    return model.validate(selected, lazy=True)
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment_statements(table: str, model: type[pa.DataFrameModel]) -> list[str]:
+    schema = model.to_schema()
+    statements = [f"COMMENT ON TABLE {table} IS {_quote_literal(schema.description or '')}"]
+    for name, column in schema.columns.items():
+        statements.append(
+            f'COMMENT ON COLUMN {table}."{name}" IS {_quote_literal(column.description or "")}'
+        )
+    return statements
+
+
+def _sql_statements(path: Path) -> list[str]:
+    text = re.sub(r"^\s*--.*$", "", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return [statement.strip() for statement in text.split(";\n") if statement.strip()]
+
+
+def remove_stale_files(paths: DatabasePaths) -> None:
+    """Delete what a killed run may have left: a half-built file and write-ahead logs."""
+    for path in (
+        paths.building,
+        paths.building.with_name(paths.building.name + ".wal"),
+        paths.published.with_name(paths.published.name + ".wal"),
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
+    """Write every published table, its comments and the views into a new DuckDB file."""
+    if path.exists():
+        raise PublishError(f"{path} already exists; remove it before building")
+    unknown = set(tables) - set(PUBLISHED_MODELS)
+    missing = set(PUBLISHED_MODELS) - set(tables)
+    if unknown or missing:
+        raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(
+        str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+    )
+    try:
+        connection.execute("SET enable_progress_bar = false")
+        for schema_name in SCHEMAS:
+            connection.execute(f"CREATE SCHEMA {schema_name}")
+        for table, model in PUBLISHED_MODELS.items():
+            frame = conform(tables[table], model)
+            connection.register("published_frame", frame.to_arrow())
+            connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
+            connection.unregister("published_frame")
+            for statement in _comment_statements(table, model):
+                connection.execute(statement)
+        for statement in _sql_statements(SQL_DIR / "views.sql"):
+            connection.execute(statement)
+        connection.execute("CHECKPOINT")
+    finally:
+        connection.close()
+    os.chmod(path, DATABASE_FILE_MODE)
+
+
+def parse_checks(text: str) -> list[tuple[str, str, str]]:
+    """Split checks.sql into (name, meaning, query) triples."""
+    checks: list[tuple[str, str, str]] = []
+    for block in re.split(r"^-- check: ", text, flags=re.MULTILINE)[1:]:
+        header, _, body = block.partition("\n")
+        name, _, meaning = header.partition("|")
+        query = body.strip().rstrip(";")
+        checks.append((name.strip(), meaning.strip(), query))
+    return checks
+
+
+def run_checks(path: Path) -> list[CheckFailure]:
+    """Run every publish check on a built database and return the ones that fail."""
+    failures: list[CheckFailure] = []
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        connection.execute("SET enable_progress_bar = false")
+        for name, meaning, query in parse_checks((SQL_DIR / "checks.sql").read_text("utf-8")):
+            rows = connection.execute(query).fetchall()
+            if rows:
+                failures.append(CheckFailure(name, meaning, len(rows), repr(rows[0])))
+    finally:
+        connection.close()
+    return failures
+
+
+def export_parquet(path: Path, parquet_dir: Path) -> list[Path]:
+    """Export every mart of a built database as Parquet, replacing the folder atomically."""
+    staging = parquet_dir.with_name(parquet_dir.name + ".building")
+    if staging.exists():
+        for stale in staging.iterdir():
+            stale.unlink()
+    staging.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(path), read_only=True)
+    written: list[Path] = []
+    try:
+        for table in MART_TABLES:
+            target = staging / f"{table.split('.', 1)[1]}.parquet"
+            connection.execute(f"COPY {table} TO {_quote_literal(str(target))} (FORMAT parquet)")
+            written.append(parquet_dir / target.name)
+    finally:
+        connection.close()
+    old = parquet_dir.with_name(parquet_dir.name + ".old")
+    if parquet_dir.exists():
+        if old.exists():
+            for stale in old.iterdir():
+                stale.unlink()
+            old.rmdir()
+        parquet_dir.rename(old)
+    staging.rename(parquet_dir)
+    if old.exists():
+        for stale in old.iterdir():
+            stale.unlink()
+        old.rmdir()
+    return written
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def swap_in(paths: DatabasePaths) -> None:
+    """Make the built file the published one in one rename, keeping the old one as previous."""
+    _fsync(paths.building)
+    if paths.published.exists():
+        keep = paths.previous.with_name(paths.previous.name + ".linking")
+        with contextlib.suppress(FileNotFoundError):
+            keep.unlink()
+        os.link(paths.published, keep)
+        os.replace(keep, paths.previous)
+    os.replace(paths.building, paths.published)
+    _fsync(paths.published.parent)
+
+
+def rollback(paths: DatabasePaths) -> None:
+    """Swap the previous published file back in; the current one becomes the previous."""
+    if not paths.previous.exists():
+        raise PublishError(
+            f"Tidak ada versi sebelumnya ({paths.previous.name}); rollback tidak bisa dilakukan."
+        )
+    current = paths.published.with_name(paths.published.name + ".rollback")
+    with contextlib.suppress(FileNotFoundError):
+        current.unlink()
+    if paths.published.exists():
+        os.link(paths.published, current)
+    os.replace(paths.previous, paths.published)
+    if current.exists():
+        os.replace(current, paths.previous)
+    _fsync(paths.published.parent)
+
+
+@contextlib.contextmanager
+def publish_lock(paths: DatabasePaths) -> Iterator[None]:
+    """Hold the one-run-at-a-time lock; the kernel frees it when the process dies."""
+    paths.lock.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise RunInProgressError(
+                    "Proses jamsos lain sedang berjalan untuk database ini "
+                    f"({paths.published}). Tunggu sampai selesai, lalu jalankan lagi."
+                ) from error
+            raise
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def read_table(path: Path, table: str) -> pl.DataFrame:
+    """Read one table of a published database into a polars frame (read-only connection)."""
+    if table not in PUBLISHED_MODELS and table not in {"core.coverage"}:
+        raise KeyError(table)
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return connection.execute(f"SELECT * FROM {table}").pl()
+    finally:
+        connection.close()

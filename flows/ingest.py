@@ -1,0 +1,241 @@
+"""Turn one discovered extract into its audit row, enrolment rows, rejections and warnings."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from flows.extracts import DiscoveredFile, read_extract
+from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
+from transforms.enrolments import ENROLMENT_ROW_COLUMNS, privatise_accepted_rows
+from transforms.kelurahan import KelurahanReference
+from transforms.nik import mask_digit_runs
+from transforms.program import RULES_VERSION, ProgramRules
+from transforms.rows import validate_rows
+
+REJECTED_COLUMNS = (
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "reason",
+    "message",
+    "column",
+    "nik_masked",
+)
+WARNING_COLUMNS = ("source_file", "source_sheet", "source_row", "warning", "column", "message")
+ENROLMENT_ROW_SCHEMA = {
+    "source_file": pl.String,
+    "source_sheet": pl.String,
+    "source_row": pl.Int64,
+    "person_key": pl.String,
+    "nik_masked": pl.String,
+    "category": pl.String,
+    "kode_kelurahan": pl.String,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+    "sex": pl.String,
+    "age_group": pl.String,
+}
+REJECTED_SCHEMA = {
+    "source_file": pl.String,
+    "source_sheet": pl.String,
+    "source_row": pl.Int64,
+    "reason": pl.String,
+    "message": pl.String,
+    "column": pl.String,
+    "nik_masked": pl.String,
+}
+WARNING_SCHEMA = {
+    "source_file": pl.String,
+    "source_sheet": pl.String,
+    "source_row": pl.Int64,
+    "warning": pl.String,
+    "column": pl.String,
+    "message": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file contributes to a run: its audit row and its rows, without any NIK."""
+
+    source_file: str
+    status: str
+    rows_read: int
+    message: str | None
+    enrolment_rows: pl.DataFrame = field(repr=False)
+    rejected: pl.DataFrame = field(repr=False)
+    warnings: pl.DataFrame = field(repr=False)
+    from_cache: bool = False
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.enrolment_rows.height
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejected.height
+
+
+def load_reference(reference_dir: Path) -> KelurahanReference:
+    """Read the official kelurahan list and its aliases shipped with the project."""
+    text = {name: pl.String for name in ("kode_kecamatan", "kode_kelurahan", "kode_pos")}
+    kelurahan = pl.read_csv(reference_dir / "kelurahan_singkawang.csv", schema_overrides=text)
+    aliases = pl.read_csv(
+        reference_dir / "kelurahan_aliases.csv", schema_overrides={"kode_kelurahan": pl.String}
+    )
+    return KelurahanReference(kelurahan=kelurahan, aliases=aliases)
+
+
+def _empty(schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def _without_rows(
+    file: DiscoveredFile, status: str, message: str | None, rows_read: int = 0
+) -> FileResult:
+    return FileResult(
+        source_file=file.source_file,
+        status=status,
+        rows_read=rows_read,
+        message=None if message is None else mask_digit_runs(message),
+        enrolment_rows=_empty(ENROLMENT_ROW_SCHEMA),
+        rejected=_empty(REJECTED_SCHEMA),
+        warnings=_empty(WARNING_SCHEMA),
+    )
+
+
+def delivery_date_note(file: DiscoveredFile) -> str | None:
+    if file.date_source == "modified_time":
+        return (
+            f"Nama berkas tidak memuat tanggal; tanggal kirim diambil dari waktu ubah berkas "
+            f"({file.delivery_date.isoformat()}, UTC)."
+        )
+    return None
+
+
+def _join_messages(*parts: str | None) -> str | None:
+    kept = [part for part in parts if part]
+    return " ".join(kept) if kept else None
+
+
+def process_extract(
+    file: DiscoveredFile, reference: KelurahanReference, rules: ProgramRules, key: bytes
+) -> FileResult:
+    """Read, validate and de-identify one extract; a bad file becomes a rejected result."""
+    if file.problem is not None or file.kind not in ("csv", "xlsx"):
+        return _without_rows(file, FILE_REJECTED, file.problem)
+    if file.duplicate_of is not None:
+        message = (
+            f"Isi berkas sama persis dengan {file.duplicate_of} yang sudah dikirim lebih dulu; "
+            "berkas ini tidak dihitung lagi."
+        )
+        return _without_rows(file, FILE_DUPLICATE, message)
+    extract = read_extract(file.path, file.source_file)
+    if extract.error is not None:
+        return _without_rows(file, FILE_REJECTED, _join_messages(extract.error, *extract.notes))
+    validated = validate_rows(extract.rows, reference, rules)
+    enrolment_rows = privatise_accepted_rows(validated.accepted, key, rules.launch_date)
+    return FileResult(
+        source_file=file.source_file,
+        status=FILE_LOADED,
+        rows_read=extract.rows.height,
+        message=_join_messages(*(mask_digit_runs(note) for note in extract.notes)),
+        enrolment_rows=enrolment_rows.select(ENROLMENT_ROW_COLUMNS),
+        rejected=validated.rejected.select(REJECTED_COLUMNS),
+        warnings=validated.warnings.select(WARNING_COLUMNS),
+    )
+
+
+def cache_key(file: DiscoveredFile, settings_fingerprint: str) -> str | None:
+    """Return the cache key of a file's result: its bytes, the rules and the settings."""
+    if file.sha256 is None or file.kind not in ("csv", "xlsx") or file.duplicate_of is not None:
+        return None
+    material = f"{file.sha256}|{RULES_VERSION}|{settings_fingerprint}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def settings_fingerprint(
+    rules: ProgramRules, reference: KelurahanReference, key_fingerprint: str
+) -> str:
+    """Fingerprint everything besides the file's bytes that changes a file's result."""
+    parts = [
+        repr(rules),
+        reference.kelurahan.write_csv(),
+        reference.aliases.write_csv(),
+        key_fingerprint,
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def read_cached(cache_dir: Path, key: str, file: DiscoveredFile) -> FileResult | None:
+    """Return the cached result for this key, renamed to the file's current path, if any."""
+    folder = cache_dir / key
+    try:
+        meta = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+        frames = {
+            name: pl.read_parquet(folder / f"{name}.parquet")
+            for name in ("enrolment_rows", "rejected", "warnings")
+        }
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None
+    renamed = {
+        name: frame.with_columns(source_file=pl.lit(file.source_file, dtype=pl.String))
+        for name, frame in frames.items()
+    }
+    return FileResult(
+        source_file=file.source_file,
+        status=meta["status"],
+        rows_read=int(meta["rows_read"]),
+        message=meta["message"],
+        from_cache=True,
+        **renamed,
+    )
+
+
+def write_cached(cache_dir: Path, key: str, result: FileResult) -> None:
+    """Store a file's result under its key; the folder appears whole or not at all."""
+    folder = cache_dir / key
+    if folder.exists():
+        return
+    staging = cache_dir / f".{key}.{uuid.uuid4().hex}"
+    staging.mkdir(parents=True, mode=0o700)
+    try:
+        result.enrolment_rows.write_parquet(staging / "enrolment_rows.parquet")
+        result.rejected.write_parquet(staging / "rejected.parquet")
+        result.warnings.write_parquet(staging / "warnings.parquet")
+        meta = {"status": result.status, "rows_read": result.rows_read, "message": result.message}
+        (staging / "result.json").write_text(json.dumps(meta), encoding="utf-8")
+        with contextlib.suppress(FileExistsError, OSError):
+            os.rename(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def process_with_cache(
+    file: DiscoveredFile,
+    reference: KelurahanReference,
+    rules: ProgramRules,
+    key: bytes,
+    cache_dir: Path | None,
+    fingerprint: str,
+) -> FileResult:
+    """Reuse the stored result of the same bytes under the same rules, else process."""
+    entry = cache_key(file, fingerprint) if cache_dir is not None else None
+    if entry is not None and cache_dir is not None:
+        cached = read_cached(cache_dir, entry, file)
+        if cached is not None:
+            return cached
+    result = process_extract(file, reference, rules, key)
+    if entry is not None and cache_dir is not None and result.status == FILE_LOADED:
+        write_cached(cache_dir, entry, result)
+    return result

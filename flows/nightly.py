@@ -1,0 +1,259 @@
+"""The nightly Prefect flow: thin tasks around the pipeline's steps."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import database
+from flows.artifacts import create_failure_artifact, create_run_artifacts
+from flows.config import Settings, load_settings
+from flows.extracts import DiscoveredFile, discover_extracts
+from flows.history import utc_now
+from flows.ingest import FileResult, load_reference, process_with_cache, settings_fingerprint
+from flows.pipeline import (
+    PipelineError,
+    RunSummary,
+    assemble_tables,
+    publish,
+    record_failure,
+    record_success,
+    summarise,
+)
+from flows.secrets import key_fingerprint, load_nik_key
+from transforms.freshness import freshness_warnings
+from transforms.kelurahan import KelurahanReference
+from transforms.program import ProgramRules
+
+FLOW_NAME = "jamsos-nightly"
+
+
+def retry_only_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a task only when it failed on the file system, never on bad data."""
+    try:
+        state.result()
+    except (OSError, TimeoutError):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="discover-extracts",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_only_transient,
+)
+def discover_task(raw_dir: Path) -> list[DiscoveredFile]:
+    """List the extracts under the raw folder in delivery order."""
+    if not raw_dir.is_dir():
+        raise PipelineError(
+            f"Folder data mentah {raw_dir} tidak ada. Periksa paths.raw_dir di jamsos.toml "
+            "atau opsi --raw-dir."
+        )
+    return discover_extracts(raw_dir)
+
+
+@task(
+    name="process-extract",
+    task_run_name="process-extract-{position}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_only_transient,
+)
+def process_extract_task(
+    file: DiscoveredFile,
+    position: int,
+    reference: KelurahanReference,
+    rules: ProgramRules,
+    key: bytes,
+    cache_dir: Path,
+    fingerprint: str,
+) -> FileResult:
+    """Read and validate one extract, or reuse its stored result."""
+    return process_with_cache(file, reference, rules, key, cache_dir, fingerprint)
+
+
+@task(name="build-tables", cache_policy=NO_CACHE)
+def build_tables_task(
+    settings: Settings,
+    files: list[DiscoveredFile],
+    results: list[FileResult],
+    kelurahan: pl.DataFrame,
+    run_id: str,
+    started_at: Any,
+) -> tuple[dict[str, pl.DataFrame], Any]:
+    """Assemble every published table from the files' results."""
+    return assemble_tables(settings, files, results, kelurahan, run_id, started_at)
+
+
+@task(
+    name="publish-database",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_only_transient,
+)
+def publish_task(settings: Settings, tables: dict[str, pl.DataFrame]) -> dict[str, float]:
+    """Build, check and atomically publish the database."""
+    logger = get_run_logger()
+    return publish(settings, tables, logger.info)
+
+
+@task(name="check-freshness", cache_policy=NO_CACHE)
+def freshness_task(settings: Settings, tables: dict[str, pl.DataFrame], today: date) -> list[str]:
+    """Return the staff warnings: stale deliveries, targets exceeded, uncovered months."""
+    return freshness_warnings(
+        tables["audit.file_loads"],
+        tables["mart.progress_by_category"],
+        tables["mart.coverage_city_monthly"],
+        settings.rules,
+        today,
+        settings.schedule.stale_after_days,
+    )
+
+
+@task(name="create-artifacts", cache_policy=NO_CACHE)
+def artifacts_task(
+    summary: RunSummary,
+    tables: dict[str, pl.DataFrame],
+    previous_db: Path,
+    warnings: list[str],
+) -> None:
+    """Create the run's summary and rejections artifacts."""
+    create_run_artifacts(summary, tables, previous_db, warnings)
+
+
+def report_run(
+    settings: Settings, summary: RunSummary, tables: dict[str, pl.DataFrame]
+) -> list[str]:
+    """Log the freshness warnings and create the artifacts of a published run.
+
+    The database is already published: a failure here is logged, never raised.
+    """
+    logger = get_run_logger()
+    today = datetime.now(ZoneInfo(settings.schedule.timezone)).date()
+    warnings: list[str] = []
+    try:
+        warnings = freshness_task(settings, tables, today)
+        for warning in warnings:
+            logger.warning(warning)
+        artifacts_task(
+            summary, tables, database.DatabasePaths(settings.paths.db).previous, warnings
+        )
+    except Exception as error:
+        logger.warning(
+            "Ringkasan run tidak dapat dibuat; database tetap terbit. %s: %s",
+            type(error).__name__,
+            error,
+        )
+    return warnings
+
+
+def report_failure(message: str) -> None:
+    """Create the artifact of a failed run without hiding the failure itself."""
+    try:
+        create_failure_artifact(message)
+    except Exception as error:
+        get_run_logger().warning("Artefak run gagal tidak dapat dibuat: %s", error)
+
+
+def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
+    """Run every step once; raise PipelineError (published file untouched) on failure."""
+    logger = get_run_logger()
+    started_at = utc_now()
+    clock = time.perf_counter()
+    stages: dict[str, float] = {}
+    paths = database.DatabasePaths(settings.paths.db)
+    with database.publish_lock(paths):
+        try:
+            files = discover_task(settings.paths.raw_dir)
+            logger.info("%d berkas ditemukan di %s", len(files), settings.paths.raw_dir)
+            reference = load_reference(settings.paths.reference_dir)
+            key = load_nik_key(settings.paths.key_file)
+            fingerprint = settings_fingerprint(settings.rules, reference, key_fingerprint(key))
+            stages["discover"] = time.perf_counter() - clock
+            results: list[FileResult] = []
+            for position, file in enumerate(files, start=1):
+                result = process_extract_task(
+                    file,
+                    position,
+                    reference,
+                    settings.rules,
+                    key,
+                    settings.paths.cache_dir,
+                    fingerprint,
+                )
+                results.append(result)
+                logger.info(
+                    "[%d/%d] %s: %s, %d baris dibaca, %d diterima, %d ditolak%s",
+                    position,
+                    len(files),
+                    file.source_file,
+                    result.status,
+                    result.rows_read,
+                    result.rows_accepted,
+                    result.rows_rejected,
+                    " (hasil tersimpan dipakai)" if result.from_cache else "",
+                )
+            stages["ingest"] = time.perf_counter() - clock - stages["discover"]
+            mark = time.perf_counter()
+            tables, record = build_tables_task(
+                settings, files, results, reference.kelurahan, run_id, started_at
+            )
+            stages["tables"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            publish_timings = publish_task(settings, tables)
+            stages["publish"] = time.perf_counter() - mark
+            stages.update({f"publish_{name}": value for name, value in publish_timings.items()})
+            record_success(settings, record)
+        except Exception as error:
+            message = (
+                str(error)
+                if isinstance(error, PipelineError)
+                else f"{type(error).__name__}: {error}"
+            )
+            record_failure(settings, run_id, started_at, message)
+            logger.error("Run gagal, database yang terbit tidak berubah: %s", message)
+            report_failure(message)
+            raise
+        summary = summarise(
+            run_id,
+            settings,
+            tables,
+            results,
+            time.perf_counter() - clock,
+            stages,
+            record.data_as_of,
+        )
+        report_run(settings, summary, tables)
+    return summary
+
+
+@flow(name=FLOW_NAME, log_prints=False)
+def nightly(
+    raw_dir: str | None = None,
+    db: str | None = None,
+    reports_dir: str | None = None,
+    config_file: str | None = None,
+) -> RunSummary:
+    """Validate every extract, rebuild the statistics and publish them atomically."""
+    settings = load_settings(
+        Path(config_file) if config_file else None,
+        raw_dir=Path(raw_dir) if raw_dir else None,
+        db=Path(db) if db else None,
+        reports_dir=Path(reports_dir) if reports_dir else None,
+    )
+    run_id = str(flow_run.get_id() or utc_now().strftime("local-%Y%m%dT%H%M%S"))
+    return run_pipeline(settings, run_id)

@@ -1,0 +1,286 @@
+"""The nightly run's steps as plain functions; the Prefect flow wraps each in a task."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import polars as pl
+
+from flows import database
+from flows.config import PROJECT_ROOT, Settings
+from flows.extracts import DiscoveredFile
+from flows.history import RunRecord, append_history, read_history, runs_frame, utc_now
+from flows.ingest import (
+    ENROLMENT_ROW_SCHEMA,
+    REJECTED_SCHEMA,
+    WARNING_SCHEMA,
+    FileResult,
+    delivery_date_note,
+)
+from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
+from transforms.program import RULES_VERSION
+from transforms.publication import published_tables
+
+FILE_LOADS_SCHEMA = {
+    "source_file": pl.String,
+    "sha256": pl.String,
+    "status": pl.String,
+    "rows_read": pl.Int64,
+    "rows_accepted": pl.Int64,
+    "rows_rejected": pl.Int64,
+    "message": pl.String,
+    "delivery_date": pl.Date,
+    "delivery_date_source": pl.String,
+    "delivery_rank": pl.Int64,
+    "size_bytes": pl.Int64,
+}
+
+
+class PipelineError(RuntimeError):
+    """The run did not publish; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did, in numbers a person compares night to night."""
+
+    run_id: str
+    published: bool
+    db: Path
+    data_as_of: date | None
+    files_by_status: dict[str, int]
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+    warnings: int
+    enrolments_by_category: dict[str, int]
+    targets: dict[str, int]
+    persons: int
+    files_from_cache: int
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    message: str | None = None
+
+
+def code_version() -> str:
+    """Return the package version, the rules version and, in a checkout, the commit."""
+    try:
+        version = metadata.version("jamsos")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    commit = ""
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        if completed.returncode == 0:
+            commit = "+" + completed.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"jamsos {version}{commit}, rules {RULES_VERSION}"
+
+
+def file_loads_frame(files: list[DiscoveredFile], results: list[FileResult]) -> pl.DataFrame:
+    """Return audit.file_loads: one row per file seen, in delivery order."""
+    rows = []
+    for rank, (file, result) in enumerate(zip(files, results, strict=True), start=1):
+        note = delivery_date_note(file)
+        message = " ".join(part for part in (result.message, note) if part) or None
+        rows.append(
+            {
+                "source_file": file.source_file,
+                "sha256": file.sha256,
+                "status": result.status,
+                "rows_read": result.rows_read,
+                "rows_accepted": result.rows_accepted,
+                "rows_rejected": result.rows_rejected,
+                "message": message,
+                "delivery_date": file.delivery_date,
+                "delivery_date_source": file.date_source,
+                "delivery_rank": rank,
+                "size_bytes": file.size_bytes,
+            }
+        )
+    return pl.DataFrame(rows, schema=FILE_LOADS_SCHEMA, orient="row")
+
+
+def concat_results(
+    results: list[FileResult],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Stack every file's enrolment rows, rejections and warnings."""
+    enrolment_rows = pl.concat(
+        [pl.DataFrame(schema=ENROLMENT_ROW_SCHEMA)] + [r.enrolment_rows for r in results],
+        how="vertical_relaxed",
+    )
+    rejected = pl.concat(
+        [pl.DataFrame(schema=REJECTED_SCHEMA)] + [r.rejected for r in results],
+        how="vertical_relaxed",
+    )
+    warnings = pl.concat(
+        [pl.DataFrame(schema=WARNING_SCHEMA)] + [r.warnings for r in results],
+        how="vertical_relaxed",
+    )
+    return enrolment_rows, rejected, warnings
+
+
+def run_record(
+    run_id: str,
+    started_at,
+    file_loads: pl.DataFrame | None,
+    enrolments: int,
+    outcome: str,
+    message: str | None = None,
+) -> RunRecord:
+    """Describe a finished run for audit.runs."""
+    counts: dict[str, int] = {}
+    data_as_of = None
+    if file_loads is not None and file_loads.height:
+        statuses = file_loads.get_column("status")
+        counts = {
+            "files_seen": file_loads.height,
+            "files_loaded": int((statuses == FILE_LOADED).sum()),
+            "files_rejected": int((statuses == FILE_REJECTED).sum()),
+            "files_duplicate": int((statuses == FILE_DUPLICATE).sum()),
+            "rows_read": int(file_loads.get_column("rows_read").sum()),
+            "rows_accepted": int(file_loads.get_column("rows_accepted").sum()),
+            "rows_rejected": int(file_loads.get_column("rows_rejected").sum()),
+        }
+        loaded = file_loads.filter(pl.col("status") == FILE_LOADED)
+        data_as_of = loaded.get_column("delivery_date").max() if loaded.height else None
+    return RunRecord(
+        run_id=run_id,
+        started_at=started_at,
+        finished_at=utc_now(),
+        data_as_of=data_as_of,
+        code_version=code_version(),
+        enrolments=enrolments,
+        outcome=outcome,
+        message=message,
+        **counts,
+    )
+
+
+def assemble_tables(
+    settings: Settings,
+    files: list[DiscoveredFile],
+    results: list[FileResult],
+    reference_kelurahan: pl.DataFrame,
+    run_id: str,
+    started_at,
+) -> tuple[dict[str, pl.DataFrame], RunRecord]:
+    """Build every published table, including this run's row in audit.runs."""
+    file_loads = file_loads_frame(files, results)
+    enrolment_rows, rejected, warnings = concat_results(results)
+    paths = database.DatabasePaths(settings.paths.db)
+    history = read_history(paths.run_history)
+    tables = published_tables(
+        file_loads=file_loads,
+        enrolment_rows=enrolment_rows,
+        rejected=rejected,
+        warnings=warnings,
+        runs=runs_frame(history),
+        kelurahan=reference_kelurahan,
+        rules=settings.rules,
+        program_name=settings.program_name,
+    )
+    record = run_record(
+        run_id, started_at, file_loads, tables["core.enrolment"].height, "published"
+    )
+    tables["audit.runs"] = runs_frame([*history, record])
+    return tables, record
+
+
+def publish(
+    settings: Settings, tables: dict[str, pl.DataFrame], log: Callable[[str], None]
+) -> dict[str, float]:
+    """Build the new database beside the published one, check it, export Parquet, swap."""
+    paths = database.DatabasePaths(settings.paths.db)
+    timings: dict[str, float] = {}
+    database.remove_stale_files(paths)
+    started = time.perf_counter()
+    try:
+        database.build_database(paths.building, tables)
+        timings["build"] = time.perf_counter() - started
+        started = time.perf_counter()
+        failures = database.run_checks(paths.building)
+        timings["checks"] = time.perf_counter() - started
+        if failures:
+            details = "; ".join(
+                f"{failure.name} ({failure.meaning}): {failure.violations} pelanggaran, "
+                f"contoh {failure.example}"
+                for failure in failures
+            )
+            raise PipelineError(
+                f"Pemeriksaan sebelum terbit gagal, database lama tetap dipakai: {details}"
+            )
+        started = time.perf_counter()
+        database.export_parquet(paths.building, paths.parquet_dir)
+        timings["parquet"] = time.perf_counter() - started
+        started = time.perf_counter()
+        database.swap_in(paths)
+        timings["swap"] = time.perf_counter() - started
+    finally:
+        database.remove_stale_files(paths)
+    log(
+        f"Database terbit: {paths.published} (build {timings['build']:.2f} s, "
+        f"pemeriksaan {timings['checks']:.2f} s)"
+    )
+    return timings
+
+
+def summarise(
+    run_id: str,
+    settings: Settings,
+    tables: dict[str, pl.DataFrame],
+    results: list[FileResult],
+    seconds: float,
+    stage_seconds: dict[str, float],
+    data_as_of: date | None,
+) -> RunSummary:
+    """Return the numbers the command line prints and the artifacts show."""
+    file_loads = tables["audit.file_loads"]
+    statuses = file_loads.group_by("status").len()
+    reasons = tables["audit.rejected_rows"].group_by("reason").len().sort("reason")
+    progress = tables["mart.progress_by_category"]
+    persons = tables["core.enrolment"].get_column("person_key").n_unique()
+    return RunSummary(
+        run_id=run_id,
+        published=True,
+        db=settings.paths.db,
+        data_as_of=data_as_of,
+        files_by_status=dict(statuses.iter_rows()),
+        rows_read=int(file_loads.get_column("rows_read").sum()),
+        rows_accepted=int(file_loads.get_column("rows_accepted").sum()),
+        rows_rejected=int(file_loads.get_column("rows_rejected").sum()),
+        rejected_by_reason=dict(reasons.iter_rows()),
+        warnings=tables["audit.row_warnings"].height,
+        enrolments_by_category=dict(progress.select("category", "enrolments").iter_rows()),
+        targets=dict(progress.select("category", "target").iter_rows()),
+        persons=persons,
+        files_from_cache=sum(1 for result in results if result.from_cache),
+        seconds=seconds,
+        stage_seconds=stage_seconds,
+    )
+
+
+def record_failure(settings: Settings, run_id: str, started_at, message: str) -> None:
+    """Add a failed run to the history so the next published audit.runs shows it."""
+    paths = database.DatabasePaths(settings.paths.db)
+    append_history(paths.run_history, run_record(run_id, started_at, None, 0, "failed", message))
+
+
+def record_success(settings: Settings, record: RunRecord) -> None:
+    """Add a published run to the history."""
+    append_history(database.DatabasePaths(settings.paths.db).run_history, record)

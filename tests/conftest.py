@@ -1,0 +1,129 @@
+"""Shared fixtures: settings pointing into tmp_path and small published tables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.config import PROJECT_ROOT, Settings, load_settings
+from flows.history import RunRecord, runs_frame
+from flows.ingest import load_reference
+from transforms.publication import published_tables
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+TEST_NIK_KEY = "test-key-0123456789abcdef"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Return settings whose every path lies in tmp_path (raw, db, reports, cache, key)."""
+    monkeypatch.setenv("JAMSOS_NIK_KEY", TEST_NIK_KEY)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    return load_settings(
+        PROJECT_ROOT / "jamsos.toml",
+        environ={"JAMSOS_NIK_KEY": TEST_NIK_KEY},
+        raw_dir=raw,
+        db=tmp_path / "processed" / "jamsos.duckdb",
+        reports_dir=tmp_path / "processed" / "reports",
+        cache_dir=tmp_path / "processed" / "cache",
+        key_file=tmp_path / "secret" / "nik.key",
+    )
+
+
+def _enrolment_row(person: str, category: str, kelurahan: str, start: date, row: int) -> dict:
+    return {
+        "source_file": "2025-12-20_kiriman.csv",
+        "source_sheet": None,
+        "source_row": row,
+        "person_key": person * 64,
+        "nik_masked": "6172********0001",
+        "category": category,
+        "kode_kelurahan": kelurahan,
+        "start_date": start,
+        "end_date": None,
+        "sex": "P",
+        "age_group": "35-44",
+    }
+
+
+def small_published_tables(settings: Settings, persons: int = 3) -> dict[str, pl.DataFrame]:
+    """Return a complete, consistent set of published tables for a few persons."""
+    reference = load_reference(settings.paths.reference_dir)
+    people = "abcdef"[:persons]
+    rows = [
+        _enrolment_row(person, "pekerja_rentan", "61.72.01.1001", date(2025, 12, 15), index + 2)
+        for index, person in enumerate(people)
+    ]
+    rows.append(_enrolment_row("a", "sawit_bpu", "61.72.04.1002", date(2026, 1, 3), 10))
+    enrolment_rows = pl.DataFrame(
+        rows, schema_overrides={"source_sheet": pl.String, "end_date": pl.Date}
+    )
+    file_loads = pl.DataFrame(
+        {
+            "source_file": ["2025-12-20_kiriman.csv"],
+            "sha256": ["0" * 64],
+            "status": ["loaded"],
+            "rows_read": [len(rows) + 1],
+            "rows_accepted": [len(rows)],
+            "rows_rejected": [1],
+            "message": [None],
+            "delivery_date": [date(2025, 12, 20)],
+            "delivery_date_source": ["file_name"],
+            "delivery_rank": [1],
+            "size_bytes": [1234],
+        },
+        schema_overrides={"message": pl.String},
+    )
+    rejected = pl.DataFrame(
+        {
+            "source_file": ["2025-12-20_kiriman.csv"],
+            "source_sheet": [None],
+            "source_row": [20],
+            "reason": ["nik_missing"],
+            "message": ["NIK kosong. Isi NIK sesuai KTP."],
+            "column": ["nik"],
+            "nik_masked": [None],
+        },
+        schema_overrides={"source_sheet": pl.String, "nik_masked": pl.String},
+    )
+    warnings = pl.DataFrame(
+        schema={
+            "source_file": pl.String,
+            "source_sheet": pl.String,
+            "source_row": pl.Int64,
+            "warning": pl.String,
+            "column": pl.String,
+            "message": pl.String,
+        }
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    runs = runs_frame([RunRecord("run-1", now, now, date(2025, 12, 20), "test")])
+    return published_tables(
+        file_loads=file_loads,
+        enrolment_rows=enrolment_rows,
+        rejected=rejected,
+        warnings=warnings,
+        runs=runs,
+        kelurahan=reference.kelurahan,
+        rules=settings.rules,
+        program_name=settings.program_name,
+    )
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Run flows against one temporary Prefect server shared by the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,426 @@
+"""Apply the contract's row rules: accept a row, or quarantine it with one reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from schemas.columns import (
+    CATEGORY_UNKNOWN,
+    DUPLICATE_IN_FILE,
+    END_BEFORE_START,
+    END_DATE_INVALID,
+    KATEGORI,
+    KECAMATAN,
+    KELURAHAN,
+    KELURAHAN_UNKNOWN,
+    NIK,
+    NIK_INVALID,
+    NIK_MISSING,
+    REASON_COLUMN,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    SOURCE_SHEET,
+    START_DATE_INVALID,
+    START_DATE_MISSING,
+    START_DATE_OUT_OF_RANGE,
+    TANGGAL_AKHIR,
+    TANGGAL_MULAI,
+    WARNING_KECAMATAN_MISMATCH,
+    WARNING_KELURAHAN_TYPO,
+)
+from transforms.categories import normalise_category
+from transforms.dates import date_follows_rule, parse_contract_date
+from transforms.kelurahan import (
+    KECAMATAN_MISMATCH,
+    KELURAHAN_TYPO,
+    KODE_KELURAHAN,
+    KelurahanReference,
+    match_kelurahan_pairs,
+)
+from transforms.nik import (
+    clean_nik,
+    mask_digit_runs_expr,
+    mask_nik,
+    nik_day_is_valid,
+    nik_has_sixteen_digits,
+    nik_is_scientific_notation,
+    nik_is_valid,
+    nik_month_is_valid,
+)
+from transforms.program import ProgramRules
+
+CATEGORY = "category"
+START_DATE = "start_date"
+END_DATE = "end_date"
+REASON = "reason"
+MESSAGE = "message"
+COLUMN = "column"
+NIK_MASKED = "nik_masked"
+WARNING = "warning"
+
+ACCEPTED_COLUMNS = (
+    SOURCE_FILE,
+    SOURCE_SHEET,
+    SOURCE_ROW,
+    NIK,
+    CATEGORY,
+    KODE_KELURAHAN,
+    START_DATE,
+    END_DATE,
+)
+REJECTED_COLUMNS = (SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, REASON, MESSAGE, COLUMN, NIK_MASKED)
+WARNING_COLUMNS = (SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, WARNING, COLUMN, MESSAGE)
+
+_ORDER = "_order"
+_NIK = "_nik"
+_NIK_VALID = "_nik_valid"
+_START_FOLLOWS_RULE = "_start_follows_rule"
+_END_FOLLOWS_RULE = "_end_follows_rule"
+_FIRST_SHEET = "_first_sheet"
+_FIRST_ROW = "_first_row"
+_QUOTE_LIMIT = 60
+_DATE_HINT = "format HH/BB/TTTT"
+
+
+@dataclass(frozen=True)
+class ValidatedRows:
+    """Rows that passed every rule, rows quarantined with their reason, and kept-row warnings."""
+
+    accepted: pl.DataFrame
+    rejected: pl.DataFrame
+    warnings: pl.DataFrame
+
+
+def _distinct_map(rows: pl.DataFrame, column: str, **outputs: pl.Expr) -> pl.DataFrame:
+    """Compute outputs once per distinct value of a column, to be joined back on it."""
+    return rows.select(column).unique().with_columns(**outputs)
+
+
+def _category_map(rows: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
+    codes = [category.code for category in rules.categories]
+    code = normalise_category(pl.col(KATEGORI))
+    return _distinct_map(rows, KATEGORI, **{CATEGORY: pl.when(code.is_in(codes)).then(code)})
+
+
+def _date_map(rows: pl.DataFrame, column: str, parsed: str, follows_rule: str) -> pl.DataFrame:
+    return _distinct_map(
+        rows,
+        column,
+        **{
+            parsed: parse_contract_date(pl.col(column)),
+            follows_rule: date_follows_rule(pl.col(column)),
+        },
+    )
+
+
+def _first_reason(rules: ProgramRules) -> pl.Expr:
+    """Return the first rejection reason that applies, in contract order, before duplicates."""
+    start, end = pl.col(START_DATE), pl.col(END_DATE)
+    checks = (
+        (NIK_MISSING, pl.col(_NIK).is_null()),
+        (NIK_INVALID, ~pl.col(_NIK_VALID)),
+        (CATEGORY_UNKNOWN, pl.col(CATEGORY).is_null()),
+        (KELURAHAN_UNKNOWN, pl.col(KODE_KELURAHAN).is_null()),
+        (START_DATE_MISSING, pl.col(TANGGAL_MULAI).is_null()),
+        (START_DATE_INVALID, start.is_null()),
+        (START_DATE_OUT_OF_RANGE, ~start.is_between(rules.start_date_min, rules.start_date_max)),
+        (END_DATE_INVALID, pl.col(TANGGAL_AKHIR).is_not_null() & end.is_null()),
+        (END_BEFORE_START, end < start),
+    )
+    chain = pl.when(checks[0][1]).then(pl.lit(checks[0][0]))
+    for reason, failed in checks[1:]:
+        chain = chain.when(failed.fill_null(False)).then(pl.lit(reason))
+    return chain.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _duplicate_reason() -> pl.Expr:
+    """Return duplicate_in_file for a passing row whose file, NIK and category came earlier.
+
+    Rejected rows share one null key, so they never count as the first of a group.
+    """
+    passed = pl.col(REASON).is_null()
+    key = pl.when(passed).then(pl.struct(SOURCE_FILE, _NIK, CATEGORY))
+    return (
+        pl.when(passed & ~key.is_first_distinct())
+        .then(pl.lit(DUPLICATE_IN_FILE))
+        .otherwise(pl.col(REASON))
+    )
+
+
+def _quoted(column: str) -> pl.Expr:
+    """Return a cell's text for a message: long digit runs masked, long text shortened."""
+    text = mask_digit_runs_expr(pl.col(column))
+    short = (
+        pl.when(text.str.len_chars() > _QUOTE_LIMIT)
+        .then(pl.concat_str(text.str.slice(0, _QUOTE_LIMIT - 3), pl.lit("...")))
+        .otherwise(text)
+    )
+    return pl.concat_str(pl.lit("'"), short, pl.lit("'"))
+
+
+def _text(*parts: str | pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
+
+
+def _nik_invalid_message() -> pl.Expr:
+    nik = pl.col(_NIK)
+    masked = pl.concat_str(pl.lit("'"), pl.col(NIK_MASKED), pl.lit("'"))
+    fix = " Periksa NIK sesuai KTP (16 angka)."
+    return (
+        pl.when(nik_is_scientific_notation(nik))
+        .then(
+            _text(
+                "NIK ",
+                masked,
+                " tertulis dalam notasi ilmiah, sehingga angkanya sudah hilang."
+                " Ubah format kolom NIK menjadi teks, lalu ketik ulang 16 angka NIK sesuai KTP.",
+            )
+        )
+        .when(nik.str.contains(r"\D"))
+        .then(_text("NIK ", masked, " mengandung karakter selain angka.", fix))
+        .when(~nik_has_sixteen_digits(nik))
+        .then(
+            _text(
+                "NIK ",
+                masked,
+                " terdiri dari ",
+                nik.str.len_chars().cast(pl.String),
+                " angka, seharusnya 16 angka.",
+                fix,
+            )
+        )
+        .when(~nik_month_is_valid(nik))
+        .then(
+            _text(
+                "NIK ",
+                masked,
+                " tidak valid: angka bulan lahir (digit ke-9 dan ke-10) harus 01-12.",
+                fix,
+            )
+        )
+        .when(~nik_day_is_valid(nik))
+        .then(
+            _text(
+                "NIK ",
+                masked,
+                " tidak valid: angka tanggal lahir (digit ke-7 dan ke-8) harus 01-31,"
+                " atau 41-71 untuk perempuan.",
+                fix,
+            )
+        )
+        .otherwise(_text("NIK ", masked, " tidak valid.", fix))
+    )
+
+
+def _date_text(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _date_invalid_message(column: str, follows_rule: str, label: str, fix: str) -> pl.Expr:
+    return (
+        pl.when(pl.col(follows_rule))
+        .then(_text(label, " ", _quoted(column), f" bukan tanggal yang ada. {fix}"))
+        .otherwise(_text(label, " ", _quoted(column), f" tidak dikenali sebagai tanggal. {fix}"))
+    )
+
+
+def _duplicate_message() -> pl.Expr:
+    where = (
+        pl.when(pl.col(_FIRST_SHEET).is_not_null())
+        .then(_text(" lembar ", _quoted(_FIRST_SHEET)))
+        .otherwise(pl.lit(""))
+    )
+    return _text(
+        "NIK ",
+        pl.concat_str(pl.lit("'"), pl.col(NIK_MASKED), pl.lit("'")),
+        " dengan kategori ",
+        _quoted(KATEGORI),
+        " sudah tercatat di baris ",
+        pl.col(_FIRST_ROW).cast(pl.String),
+        where,
+        " file ini. Hapus baris ganda ini, atau gabungkan datanya ke baris tersebut.",
+    )
+
+
+def _rejection_message(rules: ProgramRules) -> pl.Expr:
+    labels = "; ".join(f"'{category.label}'" for category in rules.categories)
+    window = f"{_date_text(rules.start_date_min)} s.d. {_date_text(rules.start_date_max)}"
+    reason = pl.col(REASON)
+    return (
+        pl.when(reason == NIK_MISSING)
+        .then(pl.lit("NIK kosong. Isi NIK peserta (16 angka sesuai KTP)."))
+        .when(reason == NIK_INVALID)
+        .then(_nik_invalid_message())
+        .when((reason == CATEGORY_UNKNOWN) & pl.col(KATEGORI).is_null())
+        .then(pl.lit(f"Kategori kosong. Isi salah satu kategori: {labels}."))
+        .when(reason == CATEGORY_UNKNOWN)
+        .then(_text("Kategori ", _quoted(KATEGORI), f" tidak dikenali. Isi salah satu: {labels}."))
+        .when((reason == KELURAHAN_UNKNOWN) & pl.col(KELURAHAN).is_null())
+        .then(pl.lit("Kelurahan kosong. Isi nama kelurahan peserta di Kota Singkawang."))
+        .when(reason == KELURAHAN_UNKNOWN)
+        .then(
+            _text(
+                "Kelurahan ",
+                _quoted(KELURAHAN),
+                " tidak ditemukan di Kota Singkawang."
+                " Perbaiki nama kelurahan sesuai daftar kelurahan resmi Kota Singkawang.",
+            )
+        )
+        .when(reason == START_DATE_MISSING)
+        .then(pl.lit(f"Tanggal mulai kosong. Isi tanggal kepesertaan ({_DATE_HINT})."))
+        .when(reason == START_DATE_INVALID)
+        .then(
+            _date_invalid_message(
+                TANGGAL_MULAI,
+                _START_FOLLOWS_RULE,
+                "Tanggal mulai",
+                f"Perbaiki tanggal kepesertaan ({_DATE_HINT}).",
+            )
+        )
+        .when(reason == START_DATE_OUT_OF_RANGE)
+        .then(
+            _text(
+                "Tanggal mulai ",
+                _quoted(TANGGAL_MULAI),
+                f" di luar masa program ({window}). Periksa tanggal kepesertaan.",
+            )
+        )
+        .when(reason == END_DATE_INVALID)
+        .then(
+            _date_invalid_message(
+                TANGGAL_AKHIR,
+                _END_FOLLOWS_RULE,
+                "Tanggal akhir",
+                f"Perbaiki tanggal akhir ({_DATE_HINT}) atau kosongkan.",
+            )
+        )
+        .when(reason == END_BEFORE_START)
+        .then(
+            _text(
+                "Tanggal akhir ",
+                _quoted(TANGGAL_AKHIR),
+                " lebih awal dari tanggal mulai ",
+                _quoted(TANGGAL_MULAI),
+                ". Perbaiki salah satu tanggal.",
+            )
+        )
+        .otherwise(_duplicate_message())
+    )
+
+
+def _with_first_rows(rejected: pl.DataFrame, checked: pl.DataFrame) -> pl.DataFrame:
+    """Add, to each duplicate, the sheet and row of the kept row it repeats."""
+    key = [SOURCE_FILE, _NIK, CATEGORY]
+    duplicates = rejected.filter(pl.col(REASON) == DUPLICATE_IN_FILE).select(key).unique()
+    firsts = (
+        checked.filter(pl.col(REASON).is_null())
+        .join(duplicates, on=key, how="semi")
+        .select(
+            *key, pl.col(SOURCE_SHEET).alias(_FIRST_SHEET), pl.col(SOURCE_ROW).alias(_FIRST_ROW)
+        )
+    )
+    return rejected.join(firsts, on=key, how="left", maintain_order="left")
+
+
+def _rejected(checked: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
+    rejected = checked.filter(pl.col(REASON).is_not_null()).with_columns(
+        mask_nik(pl.col(_NIK)).alias(NIK_MASKED)
+    )
+    return (
+        _with_first_rows(rejected, checked)
+        .with_columns(
+            _rejection_message(rules).alias(MESSAGE),
+            pl.col(REASON).replace_strict(REASON_COLUMN, return_dtype=pl.String).alias(COLUMN),
+        )
+        .select(REJECTED_COLUMNS)
+    )
+
+
+def _warnings(accepted: pl.DataFrame, reference: KelurahanReference) -> pl.DataFrame:
+    official = reference.kelurahan.select(
+        KODE_KELURAHAN,
+        pl.col(KELURAHAN).alias("_official_kelurahan"),
+        pl.col(KECAMATAN).alias("_official_kecamatan"),
+    )
+    flagged = accepted.filter(pl.col(KELURAHAN_TYPO) | pl.col(KECAMATAN_MISMATCH)).join(
+        official, on=KODE_KELURAHAN, how="left", maintain_order="left"
+    )
+    kelurahan_resmi = _text("'", pl.col("_official_kelurahan"), "'")
+    typos = flagged.filter(pl.col(KELURAHAN_TYPO)).select(
+        _ORDER,
+        *(SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW),
+        pl.lit(WARNING_KELURAHAN_TYPO).alias(WARNING),
+        pl.lit(KELURAHAN).alias(COLUMN),
+        _text(
+            "Kelurahan ",
+            _quoted(KELURAHAN),
+            " dibaca sebagai ",
+            kelurahan_resmi,
+            " (salah ketik?). Perbaiki ejaannya pada kiriman berikutnya.",
+        ).alias(MESSAGE),
+    )
+    mismatches = flagged.filter(pl.col(KECAMATAN_MISMATCH)).select(
+        _ORDER,
+        *(SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW),
+        pl.lit(WARNING_KECAMATAN_MISMATCH).alias(WARNING),
+        pl.lit(KECAMATAN).alias(COLUMN),
+        _text(
+            "Kecamatan ",
+            _quoted(KECAMATAN),
+            " tidak sesuai dengan kelurahan ",
+            kelurahan_resmi,
+            ", yang termasuk Kecamatan ",
+            pl.col("_official_kecamatan"),
+            ". Kelurahan yang dipakai; periksa kecamatannya.",
+        ).alias(MESSAGE),
+    )
+    return pl.concat([typos, mismatches]).sort(_ORDER, WARNING).select(WARNING_COLUMNS)
+
+
+def _checked(
+    rows: pl.DataFrame, reference: KelurahanReference, rules: ProgramRules
+) -> pl.DataFrame:
+    """Return every row with its cleaned values and its rejection reason (null if accepted)."""
+    lookups = (
+        (_category_map(rows, rules), [KATEGORI]),
+        (match_kelurahan_pairs(rows, reference), [KELURAHAN, KECAMATAN]),
+        (_date_map(rows, TANGGAL_MULAI, START_DATE, _START_FOLLOWS_RULE), [TANGGAL_MULAI]),
+        (_date_map(rows, TANGGAL_AKHIR, END_DATE, _END_FOLLOWS_RULE), [TANGGAL_AKHIR]),
+    )
+    frame = rows.lazy().with_row_index(_ORDER)
+    for lookup, on in lookups:
+        frame = frame.join(
+            lookup.lazy(), on=on, how="left", nulls_equal=True, maintain_order="left"
+        )
+    return (
+        frame.with_columns(pl.col(SOURCE_SHEET).cast(pl.String), clean_nik(pl.col(NIK)).alias(_NIK))
+        .with_columns(nik_is_valid(pl.col(_NIK)).alias(_NIK_VALID))
+        .with_columns(_first_reason(rules).alias(REASON))
+        .with_columns(_duplicate_reason().alias(REASON))
+        .collect()
+    )
+
+
+def validate_rows(
+    rows: pl.DataFrame, reference: KelurahanReference, rules: ProgramRules
+) -> ValidatedRows:
+    """Split mapped extract rows into accepted rows and rejected rows, plus warnings.
+
+    Each rejected row carries the first reason that applies in contract order, a message
+    in Bahasa Indonesia with the NIK masked, and the contract column at fault. Warnings
+    concern accepted rows only. Row order follows the input.
+    """
+    checked = _checked(rows, reference, rules)
+    accepted = checked.filter(pl.col(REASON).is_null())
+    return ValidatedRows(
+        accepted=accepted.select(
+            *(SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW),
+            pl.col(_NIK).alias(NIK),
+            *(CATEGORY, KODE_KELURAHAN, START_DATE, END_DATE),
+        ),
+        rejected=_rejected(checked, rules),
+        warnings=_warnings(accepted, reference),
+    )
