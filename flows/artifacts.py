@@ -9,7 +9,6 @@ from uuid import UUID
 import duckdb
 import polars as pl
 
-from flows import database
 from flows.pipeline import RunSummary
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
 
@@ -19,6 +18,8 @@ FAILURE_KEY = "jamsos-run-gagal"
 EXAMPLE_ROWS = 5
 FILE_REJECTED_REASON = "berkas_ditolak"
 
+PREVIOUS_ENROLMENT_SQL = "SELECT category, kode_kelurahan, kelurahan, kecamatan FROM core.enrolment"
+PREVIOUS_COVERAGE_SQL = "SELECT category, kode_kelurahan, participants FROM mart.coverage_monthly"
 COUNT_SCHEMA = {
     "category": pl.String,
     "kode_kelurahan": pl.String,
@@ -60,9 +61,13 @@ def read_kelurahan_counts(db: Path) -> pl.DataFrame | None:
     if not db.exists():
         return None
     try:
-        enrolment = database.read_table(db, "core.enrolment")
-        coverage = database.read_table(db, "mart.coverage_monthly")
-        return kelurahan_counts(enrolment, coverage)
+        connection = duckdb.connect(str(db), read_only=True)
+        try:
+            enrolment = pl.from_arrow(connection.sql(PREVIOUS_ENROLMENT_SQL).to_arrow_table())
+            coverage = pl.from_arrow(connection.sql(PREVIOUS_COVERAGE_SQL).to_arrow_table())
+        finally:
+            connection.close()
+        return kelurahan_counts(enrolment, coverage)  # type: ignore[arg-type]
     except (duckdb.Error, OSError, pl.exceptions.PolarsError):
         return None
 

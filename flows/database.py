@@ -287,6 +287,8 @@ def read_table(path: Path, table: str) -> pl.DataFrame:
         raise KeyError(table)
     connection = duckdb.connect(str(path), read_only=True)
     try:
-        return connection.execute(f"SELECT * FROM {table}").pl()
+        frame = pl.from_arrow(connection.sql(f"SELECT * FROM {table}").to_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        return frame
     finally:
         connection.close()

@@ -113,15 +113,6 @@ def _without_rows(
     )
 
 
-def delivery_date_note(file: DiscoveredFile) -> str | None:
-    if file.date_source == "modified_time":
-        return (
-            f"Nama berkas tidak memuat tanggal; tanggal kirim diambil dari waktu ubah berkas "
-            f"({file.delivery_date.isoformat()}, UTC)."
-        )
-    return None
-
-
 def _join_messages(*parts: str | None) -> str | None:
     kept = [part for part in parts if part]
     return " ".join(kept) if kept else None

@@ -21,7 +21,6 @@ from flows.ingest import (
     REJECTED_SCHEMA,
     WARNING_SCHEMA,
     FileResult,
-    delivery_date_note,
 )
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
 from transforms.program import RULES_VERSION
@@ -96,7 +95,7 @@ def file_loads_frame(files: list[DiscoveredFile], results: list[FileResult]) -> 
     """Return audit.file_loads: one row per file seen, in delivery order."""
     rows = []
     for rank, (file, result) in enumerate(zip(files, results, strict=True), start=1):
-        note = delivery_date_note(file)
+        note = file.date_note
         message = " ".join(part for part in (result.message, note) if part) or None
         rows.append(
             {

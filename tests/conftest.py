@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,21 +24,30 @@ REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
 TEST_NIK_KEY = "test-key-0123456789abcdef"
 
 
+def write_test_config(folder: Path) -> Path:
+    """Write a copy of jamsos.toml whose every path lies under folder; return its path."""
+    text = (PROJECT_ROOT / "jamsos.toml").read_text(encoding="utf-8")
+    paths = {
+        "raw_dir": folder / "raw",
+        "db": folder / "processed" / "jamsos.duckdb",
+        "reports_dir": folder / "processed" / "reports",
+        "cache_dir": folder / "processed" / "cache",
+        "reference_dir": REFERENCE_DIR,
+        "key_file": folder / "secret" / "nik.key",
+    }
+    for name, value in paths.items():
+        text = re.sub(rf'^{name} = ".*"$', f'{name} = "{value}"', text, flags=re.MULTILINE)
+    (folder / "raw").mkdir(parents=True, exist_ok=True)
+    config = folder / "jamsos.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Return settings whose every path lies in tmp_path (raw, db, reports, cache, key)."""
     monkeypatch.setenv("JAMSOS_NIK_KEY", TEST_NIK_KEY)
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    return load_settings(
-        PROJECT_ROOT / "jamsos.toml",
-        environ={"JAMSOS_NIK_KEY": TEST_NIK_KEY},
-        raw_dir=raw,
-        db=tmp_path / "processed" / "jamsos.duckdb",
-        reports_dir=tmp_path / "processed" / "reports",
-        cache_dir=tmp_path / "processed" / "cache",
-        key_file=tmp_path / "secret" / "nik.key",
-    )
+    return load_settings(write_test_config(tmp_path), environ={})
 
 
 def _enrolment_row(person: str, category: str, kelurahan: str, start: date, row: int) -> dict:

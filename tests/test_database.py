@@ -100,9 +100,12 @@ def test_stale_wal_and_half_built_file_do_not_break_the_next_run(settings: Setti
 
 def test_second_run_refuses_while_the_first_holds_the_lock(settings: Settings) -> None:
     paths = database.DatabasePaths(settings.paths.db)
-    with database.publish_lock(paths), pytest.raises(database.RunInProgressError):
-        with database.publish_lock(paths):
-            pass
+    with (
+        database.publish_lock(paths),
+        pytest.raises(database.RunInProgressError, match="Proses jamsos lain"),
+        database.publish_lock(paths),
+    ):
+        pass
 
 
 def test_reader_in_another_process_keeps_its_data_while_a_run_publishes(

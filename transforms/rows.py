@@ -245,108 +245,114 @@ def _duplicate_message() -> pl.Expr:
     )
 
 
-def _rejection_message(rules: ProgramRules) -> pl.Expr:
+def _empty_or(column: str, empty: str, written: pl.Expr) -> pl.Expr:
+    return pl.when(pl.col(column).is_null()).then(pl.lit(empty)).otherwise(written)
+
+
+def _rejection_messages(rules: ProgramRules) -> dict[str, pl.Expr]:
+    """Return, per reason, the message saying what is wrong and what to fix."""
     labels = "; ".join(f"'{category.label}'" for category in rules.categories)
     window = f"{_date_text(rules.start_date_min)} s.d. {_date_text(rules.start_date_max)}"
-    reason = pl.col(REASON)
-    return (
-        pl.when(reason == NIK_MISSING)
-        .then(pl.lit("NIK kosong. Isi NIK peserta (16 angka sesuai KTP)."))
-        .when(reason == NIK_INVALID)
-        .then(_nik_invalid_message())
-        .when((reason == CATEGORY_UNKNOWN) & pl.col(KATEGORI).is_null())
-        .then(pl.lit(f"Kategori kosong. Isi salah satu kategori: {labels}."))
-        .when(reason == CATEGORY_UNKNOWN)
-        .then(_text("Kategori ", _quoted(KATEGORI), f" tidak dikenali. Isi salah satu: {labels}."))
-        .when((reason == KELURAHAN_UNKNOWN) & pl.col(KELURAHAN).is_null())
-        .then(pl.lit("Kelurahan kosong. Isi nama kelurahan peserta di Kota Singkawang."))
-        .when(reason == KELURAHAN_UNKNOWN)
-        .then(
+    return {
+        NIK_MISSING: pl.lit("NIK kosong. Isi NIK peserta (16 angka sesuai KTP)."),
+        NIK_INVALID: _nik_invalid_message(),
+        CATEGORY_UNKNOWN: _empty_or(
+            KATEGORI,
+            f"Kategori kosong. Isi salah satu kategori: {labels}.",
+            _text("Kategori ", _quoted(KATEGORI), f" tidak dikenali. Isi salah satu: {labels}."),
+        ),
+        KELURAHAN_UNKNOWN: _empty_or(
+            KELURAHAN,
+            "Kelurahan kosong. Isi nama kelurahan peserta di Kota Singkawang.",
             _text(
                 "Kelurahan ",
                 _quoted(KELURAHAN),
                 " tidak ditemukan di Kota Singkawang."
                 " Perbaiki nama kelurahan sesuai daftar kelurahan resmi Kota Singkawang.",
-            )
-        )
-        .when(reason == START_DATE_MISSING)
-        .then(pl.lit(f"Tanggal mulai kosong. Isi tanggal kepesertaan ({_DATE_HINT})."))
-        .when(reason == START_DATE_INVALID)
-        .then(
-            _date_invalid_message(
-                TANGGAL_MULAI,
-                _START_FOLLOWS_RULE,
-                "Tanggal mulai",
-                f"Perbaiki tanggal kepesertaan ({_DATE_HINT}).",
-            )
-        )
-        .when(reason == START_DATE_OUT_OF_RANGE)
-        .then(
-            _text(
-                "Tanggal mulai ",
-                _quoted(TANGGAL_MULAI),
-                f" di luar masa program ({window}). Periksa tanggal kepesertaan.",
-            )
-        )
-        .when(reason == END_DATE_INVALID)
-        .then(
-            _date_invalid_message(
-                TANGGAL_AKHIR,
-                _END_FOLLOWS_RULE,
-                "Tanggal akhir",
-                f"Perbaiki tanggal akhir ({_DATE_HINT}) atau kosongkan.",
-            )
-        )
-        .when(reason == END_BEFORE_START)
-        .then(
-            _text(
-                "Tanggal akhir ",
-                _quoted(TANGGAL_AKHIR),
-                " lebih awal dari tanggal mulai ",
-                _quoted(TANGGAL_MULAI),
-                ". Perbaiki salah satu tanggal.",
-            )
-        )
-        .otherwise(_duplicate_message())
-    )
+            ),
+        ),
+        START_DATE_MISSING: pl.lit(
+            f"Tanggal mulai kosong. Isi tanggal kepesertaan ({_DATE_HINT})."
+        ),
+        START_DATE_INVALID: _date_invalid_message(
+            TANGGAL_MULAI,
+            _START_FOLLOWS_RULE,
+            "Tanggal mulai",
+            f"Perbaiki tanggal kepesertaan ({_DATE_HINT}).",
+        ),
+        START_DATE_OUT_OF_RANGE: _text(
+            "Tanggal mulai ",
+            _quoted(TANGGAL_MULAI),
+            f" di luar masa program ({window}). Periksa tanggal kepesertaan.",
+        ),
+        END_DATE_INVALID: _date_invalid_message(
+            TANGGAL_AKHIR,
+            _END_FOLLOWS_RULE,
+            "Tanggal akhir",
+            f"Perbaiki tanggal akhir ({_DATE_HINT}) atau kosongkan.",
+        ),
+        END_BEFORE_START: _text(
+            "Tanggal akhir ",
+            _quoted(TANGGAL_AKHIR),
+            " lebih awal dari tanggal mulai ",
+            _quoted(TANGGAL_MULAI),
+            ". Perbaiki salah satu tanggal.",
+        ),
+        DUPLICATE_IN_FILE: _duplicate_message(),
+    }
 
 
-def _with_first_rows(rejected: pl.DataFrame, checked: pl.DataFrame) -> pl.DataFrame:
+def _with_first_rows(duplicates: pl.DataFrame, checked: pl.DataFrame) -> pl.DataFrame:
     """Add, to each duplicate, the sheet and row of the kept row it repeats."""
     key = [SOURCE_FILE, _NIK, CATEGORY]
-    duplicates = rejected.filter(pl.col(REASON) == DUPLICATE_IN_FILE).select(key).unique()
     firsts = (
-        checked.filter(pl.col(REASON).is_null())
-        .join(duplicates, on=key, how="semi")
+        checked.select(*key, SOURCE_SHEET, SOURCE_ROW, REASON)
+        .filter(pl.col(REASON).is_null())
+        .join(duplicates.select(key).unique(), on=key, how="semi")
         .select(
             *key, pl.col(SOURCE_SHEET).alias(_FIRST_SHEET), pl.col(SOURCE_ROW).alias(_FIRST_ROW)
         )
     )
-    return rejected.join(firsts, on=key, how="left", maintain_order="left")
+    return duplicates.join(firsts, on=key, how="left", maintain_order="left")
 
 
 def _rejected(checked: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
-    rejected = checked.filter(pl.col(REASON).is_not_null()).with_columns(
-        mask_nik(pl.col(_NIK)).alias(NIK_MASKED)
-    )
-    return (
-        _with_first_rows(rejected, checked)
+    """Return the rejected rows with message, column at fault and masked NIK, in row order."""
+    messages = _rejection_messages(rules)
+    rejected = checked.lazy().filter(pl.col(REASON).is_not_null()).collect()
+    parts = [
+        (_with_first_rows(part, checked) if reason == DUPLICATE_IN_FILE else part)
+        .with_columns(mask_nik(pl.col(_NIK)).alias(NIK_MASKED))
         .with_columns(
-            _rejection_message(rules).alias(MESSAGE),
-            pl.col(REASON).replace_strict(REASON_COLUMN, return_dtype=pl.String).alias(COLUMN),
+            messages[reason].alias(MESSAGE),
+            pl.lit(REASON_COLUMN[reason]).alias(COLUMN),
         )
-        .select(REJECTED_COLUMNS)
-    )
+        .select(_ORDER, *REJECTED_COLUMNS)
+        for (reason,), part in rejected.partition_by(REASON, as_dict=True).items()
+    ]
+    schema = {**dict.fromkeys(REJECTED_COLUMNS, pl.String), SOURCE_ROW: pl.Int64, _ORDER: pl.UInt32}
+    if not parts:
+        return pl.DataFrame(schema=schema).select(REJECTED_COLUMNS)
+    return pl.concat(parts).sort(_ORDER).select(REJECTED_COLUMNS)
 
 
-def _warnings(accepted: pl.DataFrame, reference: KelurahanReference) -> pl.DataFrame:
+def _warnings(checked: pl.DataFrame, reference: KelurahanReference) -> pl.DataFrame:
+    """Return a warning per typo match and per kecamatan mismatch of an accepted row."""
     official = reference.kelurahan.select(
         KODE_KELURAHAN,
         pl.col(KELURAHAN).alias("_official_kelurahan"),
         pl.col(KECAMATAN).alias("_official_kecamatan"),
     )
-    flagged = accepted.filter(pl.col(KELURAHAN_TYPO) | pl.col(KECAMATAN_MISMATCH)).join(
-        official, on=KODE_KELURAHAN, how="left", maintain_order="left"
+    flagged = (
+        checked.lazy()
+        .filter(pl.col(REASON).is_null() & (pl.col(KELURAHAN_TYPO) | pl.col(KECAMATAN_MISMATCH)))
+        .select(
+            _ORDER,
+            *(SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW),
+            *(KELURAHAN, KECAMATAN, KODE_KELURAHAN, KELURAHAN_TYPO, KECAMATAN_MISMATCH),
+        )
+        .collect()
+        .join(official, on=KODE_KELURAHAN, how="left", maintain_order="left")
     )
     kelurahan_resmi = _text("'", pl.col("_official_kelurahan"), "'")
     typos = flagged.filter(pl.col(KELURAHAN_TYPO)).select(
@@ -380,6 +386,15 @@ def _warnings(accepted: pl.DataFrame, reference: KelurahanReference) -> pl.DataF
     return pl.concat([typos, mismatches]).sort(_ORDER, WARNING).select(WARNING_COLUMNS)
 
 
+def _looked_up(rows: pl.DataFrame, lookup: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """Return the lookup's other columns for every row, in row order."""
+    return (
+        rows.select(on)
+        .join(lookup, on=on, how="left", nulls_equal=True, maintain_order="left")
+        .drop(on)
+    )
+
+
 def _checked(
     rows: pl.DataFrame, reference: KelurahanReference, rules: ProgramRules
 ) -> pl.DataFrame:
@@ -390,13 +405,13 @@ def _checked(
         (_date_map(rows, TANGGAL_MULAI, START_DATE, _START_FOLLOWS_RULE), [TANGGAL_MULAI]),
         (_date_map(rows, TANGGAL_AKHIR, END_DATE, _END_FOLLOWS_RULE), [TANGGAL_AKHIR]),
     )
-    frame = rows.lazy().with_row_index(_ORDER)
-    for lookup, on in lookups:
-        frame = frame.join(
-            lookup.lazy(), on=on, how="left", nulls_equal=True, maintain_order="left"
-        )
+    frame = pl.concat(
+        [rows.with_row_index(_ORDER), *(_looked_up(rows, *lookup) for lookup in lookups)],
+        how="horizontal",
+    )
     return (
-        frame.with_columns(pl.col(SOURCE_SHEET).cast(pl.String), clean_nik(pl.col(NIK)).alias(_NIK))
+        frame.lazy()
+        .with_columns(pl.col(SOURCE_SHEET).cast(pl.String), clean_nik(pl.col(NIK)).alias(_NIK))
         .with_columns(nik_is_valid(pl.col(_NIK)).alias(_NIK_VALID))
         .with_columns(_first_reason(rules).alias(REASON))
         .with_columns(_duplicate_reason().alias(REASON))
@@ -414,13 +429,18 @@ def validate_rows(
     concern accepted rows only. Row order follows the input.
     """
     checked = _checked(rows, reference, rules)
-    accepted = checked.filter(pl.col(REASON).is_null())
-    return ValidatedRows(
-        accepted=accepted.select(
+    accepted = (
+        checked.lazy()
+        .filter(pl.col(REASON).is_null())
+        .select(
             *(SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW),
             pl.col(_NIK).alias(NIK),
             *(CATEGORY, KODE_KELURAHAN, START_DATE, END_DATE),
-        ),
+        )
+        .collect()
+    )
+    return ValidatedRows(
+        accepted=accepted,
         rejected=_rejected(checked, rules),
-        warnings=_warnings(accepted, reference),
+        warnings=_warnings(checked, reference),
     )

@@ -1,0 +1,1 @@
+"""Benchmarks of the nightly pipeline at scale, kept apart from the tests."""
