@@ -70,6 +70,10 @@ REASON_LABELS = {
     "duplicate_in_file": "NIK dan kategori ganda dalam satu berkas",
 }
 STATUS_LABELS = {FILE_LOADED: "dimuat", FILE_REJECTED: "ditolak", FILE_DUPLICATE: "duplikat"}
+WARNING_LABELS = {
+    "kelurahan_typo": "Nama kelurahan salah ketik (dianggap kelurahan terdekat)",
+    "kecamatan_mismatch": "Kecamatan tidak cocok dengan kelurahan (kelurahan dipakai)",
+}
 DATE_SOURCE_LABELS = {"file_name": "nama berkas", "modified_time": "waktu ubah berkas"}
 HIDDEN_MARK = "x"
 LEVEL_LABELS = {LEVEL_KOTA: "Kota", LEVEL_KECAMATAN: "Kecamatan", LEVEL_KELURAHAN: "Kelurahan"}
@@ -1134,7 +1138,7 @@ def _warnings_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: Rep
         sheet.text(row, 1, warning["source_sheet"])
         sheet.count(row, 2, warning["source_row"])
         sheet.text(row, 3, warning["column"])
-        sheet.text(row, 4, warning["warning"])
+        sheet.text(row, 4, WARNING_LABELS.get(warning["warning"], warning["warning"]))
         sheet.text(row, 5, warning["message"])
     sheet.finish(header_row, labels, warnings.height)
 
@@ -1424,7 +1428,7 @@ class _ReportPdf(FPDF):
 
     def paragraph(self, text: str, size: float = 8.5, style: str = "") -> None:
         self.set_font(FONT, style, size)
-        self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
 
 
 def _figure_png(figure: Figure) -> io.BytesIO:
@@ -1486,36 +1490,42 @@ def kecamatan_chart(content: ReportContent, width_mm: float, height_mm: float) -
     axes.set_xticks(positions, names, fontsize=7.5)
     axes.set_ylabel("Orang", fontsize=7.5)
     axes.margins(y=0.12)
-    axes.legend(fontsize=7.5, frameon=False, loc="upper right", ncols=len(content.categories))
+    axes.legend(
+        fontsize=7.5,
+        frameon=False,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=len(content.categories),
+    )
     return _figure_png(figure)
 
 
 def months_chart(content: ReportContent, width_mm: float, height_mm: float) -> io.BytesIO:
-    """Draw covered participants per month, one line per category, with dashed targets."""
-    figure, axes = _new_axes(width_mm, height_mm)
+    """Draw covered participants per month, one panel per category, each with its target."""
     months = content.city_months
     if months.is_empty():
+        figure, axes = _new_axes(width_mm, height_mm)
         _empty_chart(axes, "Belum ada bulan cakupan")
         return _figure_png(figure)
+    figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
+    panels = figure.subplots(1, len(content.categories), sharex=True, squeeze=False)[0]
     positions = list(range(months.height))
-    for index, category in enumerate(content.categories):
+    labels = [format_month_short(month) for month in months["coverage_month"]]
+    step = max(1, -(-len(labels) // 12))
+    for index, (axes, category) in enumerate(zip(panels, content.categories, strict=True)):
         colour = _colour(category.code, index)
         values = [
             float("nan") if value is None else value
             for value in months[f"participants__{category.code}"].to_list()
         ]
-        axes.plot(
-            positions,
-            values,
-            marker="o",
-            markersize=3,
-            linewidth=1.8,
-            color=colour,
-            label=category.short_label,
-        )
-        axes.axhline(category.target, color=colour, linestyle="--", linewidth=0.8, alpha=0.7)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.grid(axis="y", color="#DDDDDD", linewidth=0.6)
+        axes.set_axisbelow(True)
+        axes.fill_between(positions, values, color=colour, alpha=0.12, linewidth=0)
+        axes.plot(positions, values, marker="o", markersize=2.8, linewidth=1.8, color=colour)
+        axes.axhline(category.target, color=colour, linestyle="--", linewidth=0.9, alpha=0.8)
         axes.annotate(
-            f"Target {category.short_label}: {format_number(category.target)}",
+            f"target {format_number(category.target)}",
             (positions[-1], category.target),
             xytext=(0, 2),
             textcoords="offset points",
@@ -1524,13 +1534,13 @@ def months_chart(content: ReportContent, width_mm: float, height_mm: float) -> i
             fontsize=6.5,
             color=colour,
         )
-    labels = [format_month_short(month) for month in months["coverage_month"]]
-    step = max(1, -(-len(labels) // 14))
-    axes.set_xticks(positions[::step], labels[::step], fontsize=7, rotation=45, ha="right")
-    axes.set_ylim(bottom=0)
-    axes.margins(y=0.12)
-    axes.set_ylabel("Orang", fontsize=7.5)
-    axes.legend(fontsize=7.5, frameon=False, loc="center right")
+        axes.set_title(category.short_label, fontsize=8.5, color=colour, loc="left")
+        axes.set_ylim(0, category.target * 1.12 if category.target else None)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_number(value)))
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        axes.tick_params(labelsize=6.5)
+        axes.set_xticks(positions[::step], labels[::step], rotation=45, ha="right")
+    panels[0].set_ylabel("Orang ditanggung", fontsize=7.5)
     return _figure_png(figure)
 
 
@@ -1556,7 +1566,10 @@ def _headline_boxes(pdf: _ReportPdf, content: ReportContent) -> None:
         pdf.set_xy(x + 5, top + 9)
         pdf.set_font(FONT, "B", 20)
         pdf.set_text_color(0, 0, 0)
-        pdf.cell(width - 8, 9, f"{_count_text(figure.persons)} orang")
+        persons = (
+            HIDDEN_MARK if figure.persons is None else f"{format_number(figure.persons)} orang"
+        )
+        pdf.cell(width - 8, 9, persons)
         pdf.set_xy(x + 5, top + 19)
         pdf.set_font(FONT, "", 8.5)
         pdf.cell(width - 8, 4.5, f"dari target {format_number(figure.target)} orang")
@@ -1580,9 +1593,14 @@ def _headline_boxes(pdf: _ReportPdf, content: ReportContent) -> None:
         pdf.cell(width - 30, 4.5, f"· ditanggung {figure.months} bulan per peserta", align="R")
     small_top = top + height + gap
     small_height = 21
-    rounded = " (dibulatkan)" if content.public else ""
+    rounded = ", dibulatkan" if content.public else ""
+    persons_all = headline.persons_all
     boxes = [
-        ("Orang berbeda, semua kategori", f"{_count_text(headline.persons_all)} orang", ""),
+        (
+            "Orang berbeda, semua kategori",
+            HIDDEN_MARK if persons_all is None else f"{format_number(persons_all)} orang",
+            "terdaftar di dua kategori dihitung sekali",
+        ),
         (
             f"Premi s.d. {format_month(headline.premium_month)}",
             _rupiah_text(headline.premium_to_date_idr),
@@ -1591,7 +1609,7 @@ def _headline_boxes(pdf: _ReportPdf, content: ReportContent) -> None:
         (
             "Premi terikat",
             _rupiah_text(headline.premium_committed_idr),
-            f"seluruh masa cakupan peserta terdaftar{rounded}",
+            f"seluruh masa cakupan{rounded}",
         ),
     ]
     small_width = (CONTENT_WIDTH - gap * 2) / 3
@@ -1626,6 +1644,46 @@ def _headline_boxes(pdf: _ReportPdf, content: ReportContent) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
+def highlights(content: ReportContent) -> list[str]:
+    """Return the few sentences a reader should take away from page 1."""
+    headline = content.headline
+    lines = []
+    for figure in headline.categories:
+        if figure.persons is None or figure.percent_of_target is None:
+            continue
+        line = (
+            f"{figure.short_label}: {format_number(figure.persons)} dari target "
+            f"{format_number(figure.target)} orang ({format_percent(figure.percent_of_target)})"
+        )
+        missing = figure.target - figure.persons
+        line += (
+            f"; kurang {format_number(missing)} orang lagi."
+            if missing > 0
+            else "; target tercapai."
+        )
+        lines.append(line)
+    reference = headline.reference_month
+    if reference is not None:
+        row = content.city_months.filter(pl.col("coverage_month") == reference)
+        if row.height:
+            parts = [
+                f"{_count_text(row.item(0, f'participants__{figure.code}'))} "
+                f"peserta {figure.short_label}"
+                for figure in headline.categories
+            ]
+            lines.append(f"Pada {format_month(reference)} ditanggung {' dan '.join(parts)}.")
+    files = headline.files_by_status
+    if headline.rows_rejected or files[FILE_REJECTED]:
+        lines.append(
+            f"Kualitas data: {format_number(headline.rows_rejected)} baris dan "
+            f"{format_number(files[FILE_REJECTED])} berkas ditolak; perbaiki di berkas sumber "
+            "dan kirim ulang (rincian di halaman terakhir)."
+        )
+    else:
+        lines.append("Kualitas data: semua baris data yang dikirim diterima.")
+    return lines
+
+
 def _first_page(pdf: _ReportPdf, content: ReportContent) -> None:
     headline = content.headline
     pdf.add_page()
@@ -1634,7 +1692,7 @@ def _first_page(pdf: _ReportPdf, content: ReportContent) -> None:
     pdf.set_xy(MARGIN, 8)
     pdf.set_text_color(255, 255, 255)
     pdf.set_font(FONT, "B", 14.5)
-    pdf.multi_cell(CONTENT_WIDTH, 6.8, REPORT_TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(CONTENT_WIDTH, 6.8, REPORT_TITLE, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(FONT, "", 8.5)
     pdf.ln(1)
     subtitle = (
@@ -1660,7 +1718,13 @@ def _first_page(pdf: _ReportPdf, content: ReportContent) -> None:
     pdf.section("Capaian kepesertaan dibanding target")
     _headline_boxes(pdf, content)
     pdf.section("Peserta terdaftar per kecamatan")
-    pdf.image(kecamatan_chart(content, CONTENT_WIDTH, 72), w=CONTENT_WIDTH, h=72)
+    pdf.image(kecamatan_chart(content, CONTENT_WIDTH, 80), w=CONTENT_WIDTH, h=80)
+    pdf.section("Pokok-pokok")
+    pdf.set_font(FONT, "", 8.5)
+    for line in highlights(content):
+        pdf.set_x(MARGIN + 2)
+        pdf.cell(4, 4.6, "•")
+        pdf.multi_cell(CONTENT_WIDTH - 6, 4.6, line, new_x="LMARGIN", new_y="NEXT", align="L")
     if content.public:
         pdf.paragraph(
             f"{HIDDEN_MARK} = dirahasiakan: jumlah di bawah {content.threshold} orang, atau "
@@ -1807,7 +1871,7 @@ def _quality_page(pdf: _ReportPdf, content: ReportContent) -> None:
             pdf.cell(0, 5, "Berkas yang perlu diperbaiki", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font(FONT, "", 7)
             with pdf.table(
-                col_widths=(52, 16, 14, 14, 14, 70),
+                col_widths=(50, 14, 15, 16, 15, 70),
                 text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
                 headings_style=_table_style(7),
                 line_height=3.6,
@@ -1842,9 +1906,9 @@ def _quality_page(pdf: _ReportPdf, content: ReportContent) -> None:
     pdf.section("Catatan dan definisi")
     for term, meaning in definitions(content):
         pdf.set_font(FONT, "B", 7.5)
-        pdf.multi_cell(0, 3.7, term, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 3.7, term, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font(FONT, "", 7.5)
-        pdf.multi_cell(0, 3.7, meaning, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 3.7, meaning, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(1)
 
 

@@ -213,3 +213,20 @@ def test_published_file_opens_in_the_duckdb_shell_and_shows_comments(
     connection = duckdb.connect(str(copy), read_only=True)
     assert connection.execute("SELECT count(*) FROM mart.coverage_monthly").fetchone()[0] > 0
     connection.close()
+
+
+def readme_queries() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.DOTALL)
+    return [q.strip() for block in blocks for q in block.split(";") if q.strip()]
+
+
+def test_readme_example_queries_answer_on_the_published_file(demo_run: DemoRun) -> None:
+    queries = readme_queries()
+    assert len(queries) == 5
+    connection = duckdb.connect(str(demo_run.settings.paths.db), read_only=True)
+    try:
+        for query in queries:
+            assert connection.execute(query).fetchall(), query
+    finally:
+        connection.close()

@@ -142,6 +142,7 @@ def test_run_logs_and_artifacts_hold_no_nik_and_no_name(
     }
     assert "berkas ditemukan" in texts["log records"]
     assert texts["artifacts"]
+    assert texts["server logs"]
     for where, text in texts.items():
         leaked_niks = sorted(nik for nik in niks if nik in text)
         leaked_names = sorted(name for name in names if name in text)
