@@ -273,6 +273,51 @@ def serve(
         _fail(f"konfigurasi tidak bisa dipakai: {error}", 2)
 
 
+@app.command()
+def report(
+    db: DbOption = None,
+    reports_dir: ReportsDirOption = None,
+    report_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Report date YYYY-MM-DD (default: today in the city)."),
+    ] = None,
+    public: Annotated[
+        bool | None,
+        typer.Option(
+            "--public/--no-public",
+            help="Also write the public version (default: reports.public in jamsos.toml).",
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the reports from the published database, without running the pipeline."""
+    from datetime import date
+
+    from flows.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(config, db=db, reports_dir=reports_dir)
+    except ConfigError as error:
+        _fail(f"konfigurasi tidak bisa dipakai: {error}", 2)
+        return
+    from flows.reports import ReportError, report_day, write_reports
+
+    try:
+        day = date.fromisoformat(report_date) if report_date else report_day(settings)
+    except ValueError:
+        _fail(f"--date harus berbentuk YYYY-MM-DD, bukan {report_date!r}.", 2)
+        return
+    wanted = settings.reports.public if public is None else public
+    try:
+        files = write_reports(settings.paths.db, settings.paths.reports_dir, settings, day, wanted)
+    except ReportError as error:
+        _fail(str(error))
+        return
+    print(f"Laporan {day.isoformat()} ditulis:")
+    for path in files.paths:
+        print(f"  {path}")
+
+
 def main() -> None:
     app()
 

@@ -241,6 +241,47 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
     return summary
 
 
+# Reports and email (flows/reports.py, flows/emailer.py): after the run, never failing it.
+
+
+@task(name="deliver-reports", cache_policy=NO_CACHE)
+def deliver_reports_task(settings: Settings, run_id: str) -> None:
+    """Write the reports of the published database; email them when email is enabled.
+
+    The database is already published: a failure here is logged and alerted, never raised.
+    """
+    from flows.emailer import send_failure_alert, send_reports
+    from flows.reports import report_day, write_reports
+
+    logger = get_run_logger()
+    try:
+        files = write_reports(
+            settings.paths.db,
+            settings.paths.reports_dir,
+            settings,
+            report_day(settings),
+            settings.reports.public,
+        )
+    except Exception as error:
+        logger.error("Laporan tidak dapat dibuat; database tetap terbit. %s", error)
+        if settings.email.enabled:
+            message = f"Database terbit, tetapi laporan tidak dapat dibuat: {error}"
+            send_failure_alert(settings.email, run_id, message, log=logger)
+        return
+    logger.info("Laporan ditulis: %s", ", ".join(str(path) for path in files.paths))
+    if settings.email.enabled:
+        send_reports(settings.email, files, log=logger)
+
+
+@task(name="send-failure-alert", cache_policy=NO_CACHE)
+def failure_alert_task(settings: Settings, run_id: str, message: str) -> None:
+    """Email the alert of a failed run when email is enabled; never raises."""
+    from flows.emailer import send_failure_alert
+
+    if settings.email.enabled:
+        send_failure_alert(settings.email, run_id, message, log=get_run_logger())
+
+
 @flow(name=FLOW_NAME, log_prints=False)
 def nightly(
     raw_dir: str | None = None,
@@ -256,4 +297,10 @@ def nightly(
         reports_dir=Path(reports_dir) if reports_dir else None,
     )
     run_id = str(flow_run.get_id() or utc_now().strftime("local-%Y%m%dT%H%M%S"))
-    return run_pipeline(settings, run_id)
+    try:
+        summary = run_pipeline(settings, run_id)
+    except Exception as error:
+        failure_alert_task(settings, run_id, str(error) or type(error).__name__)
+        raise
+    deliver_reports_task(settings, run_id)
+    return summary

@@ -19,15 +19,18 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
     DeploymentFilter,
     DeploymentFilterId,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.responses import DeploymentResponse
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.workers.process import ProcessWorker
 
 from flows.artifacts import REJECTIONS_KEY, SUMMARY_KEY
 from flows.config import PROJECT_ROOT, load_settings
@@ -198,8 +201,8 @@ def prefect_cli(server: str, home: Path, *arguments: str, cwd: Path = PROJECT_RO
     return completed.stdout
 
 
-def wait_for_deployment(client: SyncPrefectClient, name: str, log: Path):  # noqa: ANN201
-    def registered():  # noqa: ANN202
+def wait_for_deployment(client: SyncPrefectClient, name: str, log: Path) -> DeploymentResponse:
+    def registered() -> DeploymentResponse | None:
         try:
             return client.read_deployment_by_name(name)
         except Exception:
@@ -221,7 +224,7 @@ def test_served_deployment_runs_when_triggered_and_publishes(
     output = prefect_cli(prefect_server, client_home, "deployment", "run", DEPLOYMENT)
     flow_run_id = UUID(UUID_PATTERN.findall(output)[-1])
 
-    def finished():  # noqa: ANN202
+    def finished() -> FlowRun | None:
         flow_run = client.read_flow_run(flow_run_id)
         return flow_run if flow_run.state and flow_run.state.is_final() else None
 
@@ -252,7 +255,7 @@ def test_schedule_next_run_is_at_two_in_the_morning_pontianak_time(
         ("0 2 * * *", "Asia/Pontianak")
     ]
 
-    def next_scheduled():  # noqa: ANN202
+    def next_scheduled() -> FlowRun | None:
         runs = client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
             sort=FlowRunSort.EXPECTED_START_TIME_ASC,
@@ -286,7 +289,13 @@ def test_prefect_yaml_deploys_the_same_schedule_to_a_process_work_pool(
     copy.write_text(yaml.safe_dump(config), encoding="utf-8")
     pool = spec["work_pool"]["name"]
 
-    prefect_cli(prefect_server, client_home, "work-pool", "create", pool, "--type", "process")
+    client.create_work_pool(
+        WorkPoolCreate(
+            name=pool,
+            type=ProcessWorker.type,
+            base_job_template=ProcessWorker.get_default_base_job_template(),
+        )
+    )
     prefect_cli(
         prefect_server, client_home, "--no-prompt", "deploy", "--all", "--prefect-file", str(copy)
     )
