@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
+import multiprocessing
 import os
+import posixpath
 import re
+import resource
+import threading
+import zipfile
 from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
+from xml.etree import ElementTree
 
 import fastexcel
 import polars as pl

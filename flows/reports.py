@@ -359,7 +359,9 @@ def build_content(
         data.enrolled, data.places, data.categories.select("category"), "persons", hide_below
     )
     area_months = _area_cells(data.coverage, data.places, month_tables, "participants", hide_below)
-    covered = area_months.filter(pl.col("coverage_month") == reference_month)
+    covered = area_months.filter(
+        pl.lit(False) if reference_month is None else pl.col("coverage_month") == reference_month
+    )
     areas = _named_areas(
         enrolled.select("level", "kode_wilayah", "kode_kecamatan").unique(), data.places
     )
@@ -1353,7 +1355,11 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 NAVY_RGB = (31, 58, 95)
 PALE_RGB = (232, 238, 245)
 GREY_RGB = (100, 100, 100)
-MAX_FILE_ROWS = 8
+MAX_PAGES = 4
+# Rows of the problem-files table to try, longest first, until the report fits MAX_PAGES.
+FILE_ROW_LIMITS = (8, 4, 0)
+MESSAGE_CHARACTERS = 110
+CHART_DPI = 170
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -1373,7 +1379,6 @@ class _ReportPdf(FPDF):
         self.content = content
         self.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
         self.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
-        self.add_font(FONT, "I", FONT_DIR / "DejaVuSans-Oblique.ttf")
         self.set_margins(MARGIN, 14, MARGIN)
         self.set_auto_page_break(True, margin=16)
         report_date = content.headline.report_date
@@ -1426,14 +1431,17 @@ class _ReportPdf(FPDF):
         self.ln(2)
         self.set_text_color(0, 0, 0)
 
-    def paragraph(self, text: str, size: float = 8.5, style: str = "") -> None:
-        self.set_font(FONT, style, size)
+    def paragraph(self, text: str, size: float = 8.5, muted: bool = False) -> None:
+        self.set_font(FONT, "", size)
+        if muted:
+            self.set_text_color(*GREY_RGB)
         self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
+        self.set_text_color(0, 0, 0)
 
 
 def _figure_png(figure: Figure) -> io.BytesIO:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=200)
+    figure.savefig(buffer, format="png", dpi=CHART_DPI)
     buffer.seek(0)
     return buffer
 
@@ -1684,7 +1692,23 @@ def highlights(content: ReportContent) -> list[str]:
     return lines
 
 
-def _first_page(pdf: _ReportPdf, content: ReportContent) -> None:
+@dataclass(frozen=True)
+class _Charts:
+    kecamatan: bytes
+    months: bytes
+    months_height: float
+
+
+def _draw_charts(content: ReportContent) -> _Charts:
+    months_height = 70 if content.city_months.height <= 24 else 60
+    return _Charts(
+        kecamatan=kecamatan_chart(content, CONTENT_WIDTH, 80).getvalue(),
+        months=months_chart(content, CONTENT_WIDTH, months_height).getvalue(),
+        months_height=months_height,
+    )
+
+
+def _first_page(pdf: _ReportPdf, content: ReportContent, charts: _Charts) -> None:
     headline = content.headline
     pdf.add_page()
     pdf.set_fill_color(*NAVY_RGB)
@@ -1718,7 +1742,7 @@ def _first_page(pdf: _ReportPdf, content: ReportContent) -> None:
     pdf.section("Capaian kepesertaan dibanding target")
     _headline_boxes(pdf, content)
     pdf.section("Peserta terdaftar per kecamatan")
-    pdf.image(kecamatan_chart(content, CONTENT_WIDTH, 80), w=CONTENT_WIDTH, h=80)
+    pdf.image(io.BytesIO(charts.kecamatan), w=CONTENT_WIDTH, h=80)
     pdf.section("Pokok-pokok")
     pdf.set_font(FONT, "", 8.5)
     for line in highlights(content):
@@ -1730,7 +1754,7 @@ def _first_page(pdf: _ReportPdf, content: ReportContent) -> None:
             f"{HIDDEN_MARK} = dirahasiakan: jumlah di bawah {content.threshold} orang, atau "
             "disembunyikan agar angka yang dirahasiakan tidak dapat dihitung dari jumlahnya.",
             size=7.5,
-            style="I",
+            muted=True,
         )
 
 
@@ -1738,12 +1762,11 @@ def _table_style(size: float = 7.5) -> FontFace:
     return FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY_RGB, size_pt=size)
 
 
-def _months_page(pdf: _ReportPdf, content: ReportContent) -> None:
+def _months_page(pdf: _ReportPdf, content: ReportContent, charts: _Charts) -> None:
     pdf.add_page()
     pdf.section("Peserta ditanggung per bulan")
     months = content.city_months
-    chart_height = 70 if months.height <= 24 else 60
-    pdf.image(months_chart(content, CONTENT_WIDTH, chart_height), w=CONTENT_WIDTH, h=chart_height)
+    pdf.image(io.BytesIO(charts.months), w=CONTENT_WIDTH, h=charts.months_height)
     pdf.ln(2)
     headings = ["Bulan cakupan"]
     headings += [figure.short_label for figure in content.categories]
@@ -1826,7 +1849,7 @@ def _areas_page(pdf: _ReportPdf, content: ReportContent) -> None:
             table.row(cells, style=style)
 
 
-def _quality_page(pdf: _ReportPdf, content: ReportContent) -> None:
+def _quality_page(pdf: _ReportPdf, content: ReportContent, file_rows: int) -> None:
     headline = content.headline
     pdf.add_page()
     pdf.section("Kualitas data kiriman")
@@ -1866,7 +1889,7 @@ def _quality_page(pdf: _ReportPdf, content: ReportContent) -> None:
             .with_columns(whole=pl.col("status") == FILE_REJECTED)
             .sort(["whole", "rows_rejected"], descending=True)
         )
-        if problem_files.height:
+        if problem_files.height and file_rows:
             pdf.set_font(FONT, "B", 8.5)
             pdf.cell(0, 5, "Berkas yang perlu diperbaiki", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font(FONT, "", 7)
@@ -1880,10 +1903,10 @@ def _quality_page(pdf: _ReportPdf, content: ReportContent) -> None:
                 width=CONTENT_WIDTH,
             ) as table:
                 table.row(["Berkas", "Status", "Dibaca", "Diterima", "Ditolak", "Keterangan"])
-                for file in problem_files.head(MAX_FILE_ROWS).iter_rows(named=True):
+                for file in problem_files.head(file_rows).iter_rows(named=True):
                     message = mask_digit_runs(file["message"] or "")
-                    if len(message) > 150:
-                        message = message[:147] + "..."
+                    if len(message) > MESSAGE_CHARACTERS:
+                        message = message[: MESSAGE_CHARACTERS - 3] + "..."
                     table.row(
                         [
                             mask_digit_runs(file["source_file"]),
@@ -1894,30 +1917,40 @@ def _quality_page(pdf: _ReportPdf, content: ReportContent) -> None:
                             message,
                         ]
                     )
-            more = problem_files.height - MAX_FILE_ROWS
+            more = problem_files.height - file_rows
             pdf.ln(1)
             pdf.paragraph(
                 (f"Dan {format_number(more)} berkas lain. " if more > 0 else "")
                 + "Setiap baris yang ditolak (berkas, lembar, nomor baris, kolom, alasan dan "
                 "NIK tersamar) ada di lembar 'Baris Ditolak' pada berkas Excel laporan ini.",
                 size=7.5,
-                style="I",
+                muted=True,
             )
     pdf.section("Catatan dan definisi")
+    pdf.set_font(FONT, "", 7.5)
     for term, meaning in definitions(content):
-        pdf.set_font(FONT, "B", 7.5)
-        pdf.multi_cell(0, 3.7, term, new_x="LMARGIN", new_y="NEXT", align="L")
-        pdf.set_font(FONT, "", 7.5)
-        pdf.multi_cell(0, 3.7, meaning, new_x="LMARGIN", new_y="NEXT", align="L")
-        pdf.ln(1)
+        pdf.multi_cell(
+            0,
+            3.7,
+            f"**{term}**: {meaning}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+            align="L",
+            markdown=True,
+        )
+        pdf.ln(0.8)
 
 
 def write_pdf(content: ReportContent, path: Path) -> None:
     """Write the printable summary: headline, charts, kelurahan table, data quality."""
-    pdf = _ReportPdf(content)
-    _first_page(pdf, content)
-    _months_page(pdf, content)
-    _areas_page(pdf, content)
-    _quality_page(pdf, content)
+    charts = _draw_charts(content)
+    for file_rows in FILE_ROW_LIMITS:
+        pdf = _ReportPdf(content)
+        _first_page(pdf, content, charts)
+        _months_page(pdf, content, charts)
+        _areas_page(pdf, content)
+        _quality_page(pdf, content, file_rows)
+        if pdf.page_no() <= MAX_PAGES:
+            break
     with _replacing(path) as temporary:
         pdf.output(str(temporary))
