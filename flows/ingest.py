@@ -11,10 +11,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandera.polars as pa
 import polars as pl
 
 from flows.extracts import DiscoveredFile, read_extract
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
+from schemas.extract import AcceptedRow, MappedExtract, RejectedRow, RowWarning
 from transforms.enrolments import ENROLMENT_ROW_COLUMNS, privatise_accepted_rows
 from transforms.kelurahan import KelurahanReference
 from transforms.nik import mask_digit_runs
@@ -133,7 +135,16 @@ def process_extract(
     extract = read_extract(file.path, file.source_file)
     if extract.error is not None:
         return _without_rows(file, FILE_REJECTED, _join_messages(extract.error, *extract.notes))
-    validated = validate_rows(extract.rows, reference, rules)
+    rows = conform_rows(extract.rows, MappedExtract, file.source_file)
+    validated = validate_rows(rows, reference, rules)
+    conform_rows(validated.accepted, AcceptedRow, file.source_file)
+    conform_rows(validated.rejected, RejectedRow, file.source_file)
+    conform_rows(validated.warnings, RowWarning, file.source_file)
+    if validated.accepted.height + validated.rejected.height != rows.height:
+        raise RowAccountingError(
+            f"{file.source_file}: {rows.height} baris dibaca tetapi "
+            f"{validated.accepted.height} diterima + {validated.rejected.height} ditolak."
+        )
     enrolment_rows = privatise_accepted_rows(validated.accepted, key, rules.launch_date)
     return FileResult(
         source_file=file.source_file,
@@ -144,6 +155,29 @@ def process_extract(
         rejected=validated.rejected.select(REJECTED_COLUMNS),
         warnings=validated.warnings.select(WARNING_COLUMNS),
     )
+
+
+class RowAccountingError(RuntimeError):
+    """A file's rows do not add up or break a boundary model: a defect, never bad input."""
+
+
+def conform_rows(
+    frame: pl.DataFrame, model: type[pa.DataFrameModel], source_file: str
+) -> pl.DataFrame:
+    """Validate a frame against its boundary model; say which checks failed, never values."""
+    try:
+        return model.validate(frame, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as error:
+        failures = getattr(error, "failure_cases", None)
+        summary = (
+            failures.group_by("column", "check").len().sort("column").rows()
+            if isinstance(failures, pl.DataFrame)
+            else []
+        )
+        raise RowAccountingError(
+            f"{source_file}: hasil baca tidak sesuai model {model.__name__} "
+            f"(kolom, pemeriksaan, jumlah): {summary}"
+        ) from None
 
 
 def cache_key(file: DiscoveredFile, settings_fingerprint: str) -> str | None:
