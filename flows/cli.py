@@ -260,9 +260,15 @@ def serve(
             "PREFECT_API_URL=http://127.0.0.1:4200/api', dan ulangi 'jamsos serve'.",
             2,
         )
-    from flows.deployment import deployment_full_name, deployment_parameters, serve_nightly
+    from flows.deployment import (
+        deployment_full_name,
+        deployment_parameters,
+        nightly_schedule,
+        serve_nightly,
+    )
 
     try:
+        nightly_schedule(settings.schedule)
         schedule = settings.schedule
         print(
             f"Melayani deployment {deployment_full_name(settings)}: cron '{schedule.cron}' "

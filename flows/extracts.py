@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import contextlib
 import csv
 import hashlib
 import io
-import multiprocessing
 import os
 import posixpath
 import re
 import resource
+import socket
+import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator, Sequence
-from multiprocessing.connection import Connection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Literal
 from xml.etree import ElementTree
@@ -41,6 +44,8 @@ FileKind = Literal["csv", "xlsx", "other", "symlink"]
 DateSource = Literal["file_name", "modified_time"]
 
 EXTRACT_KINDS: dict[str, FileKind] = {".csv": "csv", ".xlsx": "xlsx"}
+# Spreadsheet formats a person can save again as .xlsx; named in their rejection message.
+RESAVE_AS_XLSX_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods", ".numbers")
 DATE_COLUMNS = (TANGGAL_MULAI, TANGGAL_AKHIR, TANGGAL_LAHIR)
 ROWS_SCHEMA: dict[str, pl.DataType] = {
     SOURCE_FILE: pl.String(),
@@ -56,12 +61,64 @@ HEADER_SCAN_ROWS = 100
 CSV_DELIMITERS = (",", ";", "\t")
 MAX_HEADERS_SHOWN = 30
 MAX_HEADER_CHARS = 60
+# A text file has next to no control bytes; more than this share of the first bytes marks
+# a binary file (random bytes hold about 11 %).
+BINARY_SNIFF_BYTES = 64 << 10
+MAX_CONTROL_BYTE_SHARE = 0.05
+MAX_LINES_NAMED = 5
+
+# An XLSX file is a zip archive. Its directory declares how large every member becomes once
+# expanded; a file whose members expand beyond these limits is refused before any of it is
+# decompressed. Real extracts stay far below them (a sheet of 1,048,576 rows x 12 columns
+# is about 650 MB of XML, compressed 10 to 25 times).
+MAX_XLSX_MEMBERS = 10_000
+MAX_XLSX_EXPANDED_BYTES = 2 << 30
+MAX_XLSX_RATIO = 100
+XLSX_RATIO_CHECKED_FROM_BYTES = 16 << 20
+# XLSX files are parsed in a separate process with at most this much memory (or half the
+# machine's, when less) and this much time: a file that needs more costs that file only.
+XLSX_READER_MEMORY_BYTES = 4 << 30
+XLSX_READ_TIMEOUT_SECONDS = 600.0
+XML_CHUNK_BYTES = 8 << 20
+MAX_XML_CARRY_BYTES = 8 << 20
+MAX_CELLS_NAMED = 5
+
+# The header sniffer reads whole lines of the first HEADER_SCAN_BYTES with the csv module,
+# whose default field limit (128 KB) would stop it at one long title cell.
+csv.field_size_limit(max(csv.field_size_limit(), 2 * HEADER_SCAN_BYTES))
 
 _NAME_DATE = re.compile(r"(?<!\d)(?:(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2}))(?!\d)")
 _LONG_DIGIT_RUN = re.compile(r"\d{16,}")
 _FOOTER_START = r"(?i)^(jumlah|total)"
 _NUMBER_LIKE = r"^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$"
-_BINARY_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BINARY_SIGNATURES = (
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\xd0\xcf\x11\xe0",
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\x1f\x8b",
+    b"\x7fELF",
+    b"Rar!",
+    b"7z\xbc\xaf",
+)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Bytes that never appear in a CSV text: NUL and the control characters other than tab,
+# line feed, carriage return, form feed and the old end-of-file mark (0x1a).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1A), *range(0x1B, 0x20)])
+_NOT_CONTROL_BYTES = bytes(byte for byte in range(256) if byte not in _CONTROL_BYTES)
+_LONE_CR = re.compile(r"\r(?!\n)")
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# A cell whose formula has no stored result: <c r="A3"><f>...</f></c> or an empty <v/>.
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>\s*<(?:\w+:)?f\b(?:[^>]*?/>|.*?</(?:\w+:)?f>)"
+    rb"\s*(<(?:\w+:)?v>[^<]+<)?",
+    re.S,
+)
+_CELL_REFERENCE = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
 
 MSG_SYMLINK = (
     "Tautan simbolik (symlink) tidak dibaca dan tidak diikuti. Salin file aslinya ke folder "
@@ -71,6 +128,17 @@ MSG_OTHER = (
     "Bukan file ekstrak: hanya file .csv dan .xlsx yang dibaca, isi file ini tidak dibuka. "
     "Simpan ulang sebagai CSV atau XLSX bila berisi data peserta, atau pindahkan dari folder "
     "data mentah."
+)
+MSG_RESAVE_AS_XLSX = (
+    "Format spreadsheet ini ({suffix}) tidak dibaca: hanya .xlsx dan .csv yang dibaca, isi file "
+    "ini tidak dibuka. Buka di Excel atau LibreOffice, pilih Simpan Sebagai (Save As) > "
+    "Buku Kerja Excel (.xlsx), lalu kirim ulang file .xlsx itu."
+)
+MSG_CHANGED = (
+    "File berubah selama dibaca (ukuran atau waktu ubahnya tidak sama sebelum dan sesudah "
+    "dibaca): kemungkinan masih sedang disalin atau disimpan. File ini tidak dimuat pada run "
+    "ini. Tunggu sampai penyalinan selesai, lalu jalankan ulang; isinya akan dibaca utuh pada "
+    "run berikutnya."
 )
 MSG_SPECIAL = (
     "Bukan file biasa (misalnya pipe atau perangkat), jadi tidak dibaca. Pindahkan dari folder "
@@ -100,6 +168,61 @@ MSG_XLSX_BROKEN = (
     "File tidak dapat dibaca sebagai XLSX (rusak, bukan spreadsheet, atau dilindungi kata "
     "sandi). Buka di Excel, hapus kata sandi bila ada, lalu simpan ulang sebagai .xlsx."
 )
+MSG_CSV_UTF16_NO_BOM = (
+    "File tampaknya teks UTF-16 tanpa penanda BOM, sehingga tidak dapat dibaca dengan pasti. "
+    "Simpan ulang dari Excel sebagai 'CSV UTF-8 (Comma delimited)' atau XLSX, lalu kirim ulang."
+)
+MSG_XLSX_PASSWORD = (
+    "File XLSX dilindungi kata sandi (terenkripsi), jadi isinya tidak dapat dibaca. Buka di "
+    "Excel, hapus kata sandinya (File > Info > Protect Workbook > Encrypt with Password, "
+    "kosongkan), simpan sebagai .xlsx, lalu kirim ulang."
+)
+MSG_XLSX_IS_XLS = (
+    "File bernama .xlsx tetapi isinya format Excel 97-2003 (.xls) yang tidak dibaca. Buka di "
+    "Excel, pilih Simpan Sebagai > Buku Kerja Excel (.xlsx), lalu kirim ulang."
+)
+MSG_XLSX_TEXT = (
+    "File bernama .xlsx tetapi isinya teks (mungkin CSV atau halaman HTML yang diberi nama "
+    ".xlsx). Ganti akhiran namanya menjadi .csv bila isinya CSV, atau buka di Excel dan simpan "
+    "ulang sebagai .xlsx."
+)
+MSG_XLSX_NOT_ZIP = (
+    "File bernama .xlsx tetapi isinya bukan buku kerja Excel (bukan arsip XLSX). Buka di Excel, "
+    "simpan ulang sebagai .xlsx, lalu kirim ulang."
+)
+MSG_XLSX_TRUNCATED = (
+    "File XLSX rusak atau terpotong (arsipnya tidak utuh, mungkin pengiriman atau penyalinan "
+    "terputus). Kirim ulang file aslinya; bila tetap gagal, buka di Excel dan simpan ulang "
+    "sebagai .xlsx."
+)
+MSG_XLSX_BOMB = (
+    "File XLSX ditolak tanpa dibuka: isinya mengembang menjadi {expanded} saat dibuka "
+    "({detail}), jauh melebihi ekstrak peserta yang wajar. File ini rusak atau dibuat untuk "
+    "menghabiskan memori. Buka di Excel dan simpan ulang sebagai .xlsx, atau kirim sebagai CSV."
+)
+MSG_XLSX_READER_DIED = (
+    "Pembacaan XLSX dihentikan: file ini membutuhkan memori lebih dari {limit} atau membuat "
+    "pembaca spreadsheet berhenti mendadak. Penyebab yang biasa: ada sel berisi data jauh di "
+    "luar tabel (tekan Ctrl+End di Excel untuk melihat sel terakhir yang terpakai) atau file "
+    "sangat besar. Hapus baris dan kolom di luar tabel atau bagi file menjadi beberapa file, "
+    "simpan ulang sebagai .xlsx, lalu kirim ulang."
+)
+MSG_XLSX_TIMEOUT = (
+    "Pembacaan XLSX dihentikan setelah {seconds:.0f} detik tanpa selesai. Periksa apakah file "
+    "sangat besar atau rusak; bagi file menjadi beberapa file atau kirim sebagai CSV, lalu "
+    "jalankan ulang."
+)
+MSG_XLSX_FORMULA_WITHOUT_VALUE = (
+    "Sheet '{sheet}': {count} sel berisi rumus tanpa hasil tersimpan (contoh: {cells}); sel itu "
+    "dibaca kosong. Buka file di Excel lalu simpan ulang agar hasil rumus ikut tersimpan, atau "
+    "salin lalu tempel sebagai nilai (Paste Values)."
+)
+NOTE_UTF16 = "File dibaca dengan encoding UTF-16 (bukan UTF-8)."
+NOTE_NUL_BYTES = (
+    "File memuat {count} karakter NUL (byte 0) pada baris {lines}; karakter itu dibaca sebagai "
+    "'\ufffd' dan baris tetap diperiksa. Periksa program yang membuat file ini."
+)
+NOTE_LONE_CR = "Sebagian baris diakhiri CR saja (format Mac lama); CR dibaca sebagai ganti baris."
 MSG_NO_SHEET = (
     "Tidak ada sheet terlihat yang memiliki baris judul dengan kolom wajib. "
     "Sheet tersembunyi tidak dibaca."
@@ -119,6 +242,14 @@ class DiscoveredFile:
     date_source: DateSource
     duplicate_of: str | None = None
     problem: str | None = None
+    modified_ns: int | None = None
+
+    @property
+    def identity(self) -> tuple[int, int] | None:
+        """Return (size, modification time in ns) as seen when the file was hashed."""
+        if self.modified_ns is None:
+            return None
+        return self.size_bytes, self.modified_ns
 
     @property
     def is_extract(self) -> bool:
@@ -179,7 +310,11 @@ def _walk(directory: Path) -> Iterator[tuple[Path, str | None]]:
 
 
 def _describe(path: Path, raw_dir: Path, problem: str | None) -> DiscoveredFile:
-    """Describe one file: kind, size, delivery date and, for an extract, its SHA-256."""
+    """Describe one file: kind, size, delivery date and, for an extract, its SHA-256.
+
+    A file whose size or modification time changes while it is hashed is still being
+    written: it gets no SHA-256 and is rejected for this run.
+    """
     stat = path.lstat()
     delivery_date, date_source = _delivery_date(path.name, stat.st_mtime)
     kind = _kind(path)
@@ -188,6 +323,8 @@ def _describe(path: Path, raw_dir: Path, problem: str | None) -> DiscoveredFile:
         problem = _kind_problem(path, kind)
     if problem is None:
         sha256, problem = _sha256(path)
+        if problem is None and _identity(path) != (stat.st_size, stat.st_mtime_ns):
+            sha256, problem = None, MSG_CHANGED
     return DiscoveredFile(
         path=path,
         source_file=path.relative_to(raw_dir).as_posix(),
@@ -197,7 +334,14 @@ def _describe(path: Path, raw_dir: Path, problem: str | None) -> DiscoveredFile:
         delivery_date=delivery_date,
         date_source=date_source,
         problem=problem,
+        modified_ns=stat.st_mtime_ns,
     )
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Return the size and modification time (ns) of a file, following no link."""
+    stat = path.lstat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _kind(path: Path) -> FileKind:
@@ -212,7 +356,12 @@ def _kind_problem(path: Path, kind: FileKind) -> str | None:
     if kind == "symlink":
         return MSG_SYMLINK
     if kind == "other":
-        return MSG_OTHER if path.is_file() else MSG_SPECIAL
+        if not path.is_file():
+            return MSG_SPECIAL
+        suffix = path.suffix.lower()
+        if suffix in RESAVE_AS_XLSX_SUFFIXES:
+            return MSG_RESAVE_AS_XLSX.format(suffix=suffix)
+        return MSG_OTHER
     if not path.is_file():
         return MSG_SPECIAL
     return None
@@ -266,16 +415,28 @@ def empty_rows() -> pl.DataFrame:
     return pl.DataFrame(schema=ROWS_SCHEMA)
 
 
-def read_extract(path: Path, source_file: str) -> ExtractRead:
-    """Read one CSV or XLSX extract into text rows; never raise for a bad file."""
+def read_extract(
+    path: Path, source_file: str, expected: tuple[int, int] | None = None
+) -> ExtractRead:
+    """Read one CSV or XLSX extract into text rows; never raise for a bad file.
+
+    `expected` is the (size, modification time in ns) the file had when it was discovered
+    and hashed (`DiscoveredFile.identity`): a file that differs from it, or that changes
+    while it is read, is still being written and is rejected for this run.
+    """
     notes: list[str] = []
     try:
-        if path.stat().st_size == 0:
+        before = _identity(path)
+        if expected is not None and before != expected:
+            raise ExtractRejected(MSG_CHANGED)
+        if before[0] == 0:
             raise ExtractRejected(MSG_EMPTY_FILE)
         if path.suffix.lower() == ".xlsx":
             rows = _read_xlsx(path, source_file, notes)
         else:
             rows = _read_csv(path, source_file, notes)
+        if _identity(path) != before:
+            raise ExtractRejected(MSG_CHANGED)
         if rows.height == 0:
             raise ExtractRejected(MSG_NO_DATA)
     except ExtractRejected as rejection:
@@ -283,11 +444,18 @@ def read_extract(path: Path, source_file: str) -> ExtractRead:
     except PermissionError:
         return _rejected(MSG_DENIED, notes)
     except Exception as error:  # a bad file must never stop the other files
-        message = (
-            f"File tidak dapat dibaca ({type(error).__name__}). Periksa file ini, lalu kirim ulang."
-        )
-        return _rejected(message, notes)
+        return _rejected(_unreadable_message(error), notes)
+    except BaseException as error:
+        # A panic inside a compiled library arrives as pyo3's PanicException, which is not an
+        # Exception; it is a bad file like any other. Interrupts and exits go on.
+        if type(error).__name__ != "PanicException":
+            raise
+        return _rejected(_unreadable_message(error), notes)
     return ExtractRead(rows=rows, notes=[mask_digits(note) for note in notes])
+
+
+def _unreadable_message(error: BaseException) -> str:
+    return f"File tidak dapat dibaca ({type(error).__name__}). Periksa file ini, lalu kirim ulang."
 
 
 def _rejected(message: str, notes: list[str]) -> ExtractRead:
@@ -364,12 +532,24 @@ def _missing_message(rows: Sequence[Sequence[str | None]]) -> str:
     if not non_empty:
         return MSG_NO_DATA
     best = min((map_headers(row).missing for row in non_empty), key=len)
-    shown = [_show(cell) for cell in non_empty[0] if _has_text(cell)]
-    more = len(shown) - MAX_HEADERS_SHOWN
-    listed = " | ".join(shown[:MAX_HEADERS_SHOWN]) + (f" | ... (+{more} lagi)" if more > 0 else "")
+    first = [cell for cell in non_empty[0] if _has_text(cell)]
+    niks = [run for cell in first for run in _LONG_DIGIT_RUN.findall(cell or "")]
+    if niks:
+        # The first row is a person's data, not headers: show none of it but the masked NIK.
+        found = (
+            f"Baris pertama yang tidak kosong berisi data peserta (NIK {mask_digits(niks[0])}), "
+            "bukan judul kolom; isinya tidak ditampilkan"
+        )
+    else:
+        shown = [_show(cell) for cell in first]
+        more = len(shown) - MAX_HEADERS_SHOWN
+        listed = " | ".join(shown[:MAX_HEADERS_SHOWN]) + (
+            f" | ... (+{more} lagi)" if more > 0 else ""
+        )
+        found = f"Isi baris pertama yang tidak kosong: {listed}"
     return (
         f"Baris judul kolom tidak ditemukan: kolom wajib {', '.join(best)} tidak ada. "
-        f"Isi baris pertama yang tidak kosong: {listed}. Pastikan satu baris judul memuat kolom "
+        f"{found}. Pastikan satu baris judul memuat kolom "
         "NIK, KELURAHAN, KATEGORI dan TMT (atau TANGGAL MULAI), lalu kirim ulang."
     )
 
@@ -401,15 +581,10 @@ class _CsvLayout:
 def _read_csv(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
     """Read a CSV extract with polars, keeping the line on which every row starts."""
     inspected = _inspect_bytes(path)
-    encoding = inspected.encoding
-    sample = _decode_sample(path, encoding)
+    source, sample = _csv_source(path, inspected, notes)
     layout = _find_csv_layout(sample)
     mapping = map_headers(layout.header)
     _check_mapping(mapping)
-    source: Path | io.BytesIO = path
-    if encoding == "cp1252":
-        notes.append("File dibaca dengan encoding Windows-1252 (bukan UTF-8).")
-        source = io.BytesIO(path.read_bytes().decode("cp1252", errors="replace").encode())
     try:
         cells = pl.read_csv(
             source,
@@ -424,29 +599,48 @@ def _read_csv(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
         )
     except pl.exceptions.ComputeError as error:
         raise ExtractRejected(MSG_CSV_BROKEN) from error
-    cells = _with_csv_line_numbers(cells, layout.header_line, inspected.has_quotes)
+    has_quotes = inspected.has_quotes or isinstance(source, io.BytesIO)
+    cells = _with_csv_line_numbers(cells, layout.header_line, has_quotes)
     return _shape_rows(cells.slice(1), mapping.columns, source_file, None)
 
 
 @dataclass(frozen=True)
 class _CsvBytes:
-    """What one pass over a CSV file's bytes tells: its encoding and whether it has quotes."""
+    """What one pass over a CSV file's bytes tells about how to decode it."""
 
-    encoding: Literal["utf-8", "cp1252"]
+    encoding: Literal["utf-8", "cp1252", "utf-16"]
     has_quotes: bool
+    nul_bytes: int = 0
+    lone_cr: bool = False
+
+    @property
+    def needs_transcoding(self) -> bool:
+        """Tell whether polars cannot read the bytes as they are."""
+        return self.encoding != "utf-8" or self.nul_bytes > 0 or self.lone_cr
 
 
 def _inspect_bytes(path: Path) -> _CsvBytes:
-    """Return utf-8 when the whole file is valid UTF-8, else cp1252; reject binary files."""
+    """Return utf-8 when the whole file is valid UTF-8, else cp1252; reject binary files.
+
+    A file that starts with a UTF-16 byte order mark is UTF-16. The same pass counts NUL
+    bytes and carriage returns that end a line on their own (old Mac line endings).
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    encoding: Literal["utf-8", "cp1252"] = "utf-8"
+    encoding: Literal["utf-8", "cp1252", "utf-16"] = "utf-8"
     has_quotes = False
+    nul_bytes = carriage_returns = crlf = 0
+    ends_with_cr = False
     with path.open("rb") as handle:
         chunk = handle.read(ENCODING_CHUNK_BYTES)
-        if chunk.startswith(_BINARY_SIGNATURES) or b"\x00" in chunk[:65536]:
-            raise ExtractRejected(MSG_CSV_BINARY)
+        if chunk.startswith(_UTF16_BOMS):
+            return _CsvBytes(encoding="utf-16", has_quotes=True)
+        _reject_binary(chunk[:BINARY_SNIFF_BYTES])
         while chunk:
             has_quotes = has_quotes or b'"' in chunk
+            nul_bytes += chunk.count(b"\x00")
+            carriage_returns += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (ends_with_cr and chunk.startswith(b"\n"))
+            ends_with_cr = chunk.endswith(b"\r")
             if encoding == "utf-8":
                 try:
                     decoder.decode(chunk)
@@ -458,16 +652,75 @@ def _inspect_bytes(path: Path) -> _CsvBytes:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             encoding = "cp1252"
-    return _CsvBytes(encoding=encoding, has_quotes=has_quotes)
+    return _CsvBytes(
+        encoding=encoding,
+        has_quotes=has_quotes,
+        nul_bytes=nul_bytes,
+        lone_cr=carriage_returns != crlf,
+    )
 
 
-def _decode_sample(path: Path, encoding: str) -> str:
-    """Return the first complete lines of the file as text, without a byte order mark."""
-    with path.open("rb") as handle:
-        raw = handle.read(HEADER_SCAN_BYTES + 1)
+def _reject_binary(head: bytes) -> None:
+    """Reject bytes that are not a text file: a known binary format or many control bytes."""
+    if head.startswith(_BINARY_SIGNATURES):
+        raise ExtractRejected(MSG_CSV_BINARY)
+    if not head:
+        return
+    controls = len(head.translate(None, _NOT_CONTROL_BYTES))
+    if controls <= MAX_CONTROL_BYTE_SHARE * len(head):
+        return
+    half = len(head) // 2
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if half and max(even, odd) > 0.8 * half and min(even, odd) < 0.05 * half:
+        raise ExtractRejected(MSG_CSV_UTF16_NO_BOM)
+    raise ExtractRejected(MSG_CSV_BINARY)
+
+
+def _csv_source(
+    path: Path, inspected: _CsvBytes, notes: list[str]
+) -> tuple[Path | io.BytesIO, str]:
+    """Return what polars reads (the file, or clean UTF-8 bytes) and the sample to sniff.
+
+    Windows-1252 and UTF-16 are transcoded to UTF-8, a NUL byte becomes U+FFFD and a lone
+    carriage return a line feed, so line numbers match what an editor shows.
+    """
+    if not inspected.needs_transcoding:
+        with path.open("rb") as handle:
+            return path, _sample_text(handle.read(HEADER_SCAN_BYTES + 1), "utf-8-sig")
+    codec = {"utf-8": "utf-8-sig", "cp1252": "cp1252", "utf-16": "utf-16"}[inspected.encoding]
+    text = path.read_bytes().decode(codec, errors="replace")
+    if inspected.encoding == "cp1252":
+        notes.append("File dibaca dengan encoding Windows-1252 (bukan UTF-8).")
+    elif inspected.encoding == "utf-16":
+        notes.append(NOTE_UTF16)
+    if _LONE_CR.search(text):
+        text = _LONE_CR.sub("\n", text)
+        notes.append(NOTE_LONE_CR)
+    if "\x00" in text:
+        notes.append(_nul_note(text))
+        text = text.replace("\x00", "\ufffd")
+    data = text.encode("utf-8")
+    return io.BytesIO(data), _sample_text(data[: HEADER_SCAN_BYTES + 1], "utf-8")
+
+
+def _nul_note(text: str) -> str:
+    """Say how many NUL characters the text holds and on which lines the first ones are."""
+    lines: list[int] = []
+    position = text.find("\x00")
+    while position >= 0 and len(lines) < MAX_LINES_NAMED:
+        line = text.count("\n", 0, position) + 1
+        if line not in lines:
+            lines.append(line)
+        position = text.find("\x00", position + 1)
+    listed = ", ".join(str(line) for line in lines)
+    return NOTE_NUL_BYTES.format(count=text.count("\x00"), lines=listed)
+
+
+def _sample_text(raw: bytes, codec: str) -> str:
+    """Decode the first complete lines of the file; a longer first line is kept cut."""
     if len(raw) > HEADER_SCAN_BYTES:
-        raw = raw[: raw.rfind(b"\n", 0, HEADER_SCAN_BYTES) + 1]
-    codec = "utf-8-sig" if encoding == "utf-8" else "cp1252"
+        end = raw.rfind(b"\n", 0, HEADER_SCAN_BYTES)
+        raw = raw[: end + 1] if end >= 0 else raw[:HEADER_SCAN_BYTES]
     return raw.decode(codec, errors="replace")
 
 
@@ -522,15 +775,87 @@ def _with_csv_line_numbers(cells: pl.DataFrame, header_line: int, has_quotes: bo
 
 
 def _read_xlsx(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
-    """Read every visible sheet that has a header row with the required columns."""
+    """Check the XLSX container, then read its sheets in the separate reader process."""
+    _check_xlsx_container(path)
+    return _XLSX_READER.read(path, source_file, notes)
+
+
+def _check_xlsx_container(path: Path) -> None:
+    """Reject, without decompressing anything, a file that is not a sane XLSX archive."""
+    with path.open("rb") as handle:
+        head = handle.read(BINARY_SNIFF_BYTES)
+    if head.startswith(_OLE2_SIGNATURE):
+        encrypted = _contains(path, _ENCRYPTED_PACKAGE)
+        raise ExtractRejected(MSG_XLSX_PASSWORD if encrypted else MSG_XLSX_IS_XLS)
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        is_text = len(head.translate(None, _NOT_CONTROL_BYTES)) == 0
+        raise ExtractRejected(MSG_XLSX_TEXT if is_text else MSG_XLSX_NOT_ZIP)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except Exception as error:  # zipfile raises many kinds for a damaged directory
+        raise ExtractRejected(MSG_XLSX_TRUNCATED) from error
+    _check_expanded_sizes(members)
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    """Tell whether the file's bytes contain needle, reading it in chunks."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
+
+
+def _check_expanded_sizes(members: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose declared expanded sizes or compression ratios are absurd."""
+    expanded = sum(member.file_size for member in members)
+    if len(members) > MAX_XLSX_MEMBERS:
+        detail = f"{len(members):,} bagian di dalam arsip"
+    elif expanded > MAX_XLSX_EXPANDED_BYTES:
+        detail = f"batas {_size(MAX_XLSX_EXPANDED_BYTES)}"
+    else:
+        suspicious = [
+            member
+            for member in members
+            if member.file_size > XLSX_RATIO_CHECKED_FROM_BYTES
+            and member.file_size > MAX_XLSX_RATIO * max(member.compress_size, 1)
+        ]
+        if not suspicious:
+            return
+        worst = max(suspicious, key=lambda member: member.file_size / max(member.compress_size, 1))
+        ratio = worst.file_size / max(worst.compress_size, 1)
+        detail = f"{ratio:,.0f} kali ukuran terkompresinya, batas {MAX_XLSX_RATIO} kali"
+    raise ExtractRejected(MSG_XLSX_BOMB.format(expanded=_size(expanded), detail=detail))
+
+
+def _size(count: int) -> str:
+    """Write a byte count the way a person reads it: 2,0 GB, 512 MB."""
+    if count >= 1 << 30:
+        return f"{count / (1 << 30):.1f} GB".replace(".", ",")
+    return f"{count / (1 << 20):.0f} MB"
+
+
+def _read_xlsx_cells(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
+    """Read every visible sheet that has a header row with the required columns.
+
+    Runs in the reader process. Hidden sheets are named in the notes and never loaded.
+    """
     try:
         workbook = fastexcel.read_excel(path)
         sheet_names = workbook.sheet_names
     except Exception as error:
         raise ExtractRejected(MSG_XLSX_BROKEN) from error
+    parts = _sheet_parts(path)
     frames: list[pl.DataFrame] = []
     first_missing: str | None = None
     for name in sheet_names:
+        part = parts.get(name)
+        if part is not None and part.hidden:
+            notes.append(f"Sheet '{name}' tersembunyi dan dilewati.")
+            continue
         sheet = workbook.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
         if sheet.visible != "visible":
             notes.append(f"Sheet '{name}' tersembunyi dan dilewati.")
@@ -540,12 +865,226 @@ def _read_xlsx(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
             notes.append(f"Sheet '{name}' dilewati: {missing}")
             first_missing = first_missing or f"Sheet '{name}': {missing}"
             continue
+        if part is not None and part.member is not None:
+            notes.extend(_formula_notes(path, name, part.member))
         if frame.height == 0:
             notes.append(f"Sheet '{name}' tidak berisi baris data dan dilewati.")
         frames.append(frame)
     if not frames:
         raise ExtractRejected(f"{MSG_NO_SHEET} {first_missing or ''}".strip())
     return pl.concat(frames)
+
+
+@dataclass(frozen=True)
+class _SheetPart:
+    """Where a sheet's XML lives in the archive and whether the sheet is hidden."""
+
+    member: str | None
+    hidden: bool
+
+
+def _sheet_parts(path: Path) -> dict[str, _SheetPart]:
+    """Map sheet names to their XML member and visibility, from workbook.xml and its links.
+
+    An empty answer means the workbook could not be described this way; the caller then
+    loads every sheet and asks the spreadsheet library for its visibility.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            try:
+                links = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            except KeyError:
+                links = ElementTree.Element("Relationships")
+    except Exception:  # described by the library instead
+        return {}
+    targets = {
+        element.get("Id"): element.get("Target", "")
+        for element in links.iter()
+        if _local_name(element.tag) == "Relationship"
+    }
+    parts: dict[str, _SheetPart] = {}
+    for element in workbook.iter():
+        if _local_name(element.tag) != "sheet" or element.get("name") is None:
+            continue
+        link = next((value for key, value in element.items() if _local_name(key) == "id"), None)
+        target = targets.get(link)
+        member = None
+        if target:
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            member = posixpath.normpath(member)
+        hidden = element.get("state", "visible") in ("hidden", "veryHidden")
+        parts[element.get("name", "")] = _SheetPart(member=member, hidden=hidden)
+    return parts
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _formula_notes(path: Path, sheet_name: str, member: str) -> list[str]:
+    """Name the cells of a sheet whose formula has no stored result (they read empty)."""
+    count = 0
+    cells: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            carry = b""
+            while chunk := stream.read(XML_CHUNK_BYTES):
+                data = carry + chunk
+                end = max(data.rfind(b"</c>"), data.rfind(b":c>"))
+                complete, carry = (data[: end + 4], data[end + 4 :]) if end >= 0 else (b"", data)
+                if len(carry) > MAX_XML_CARRY_BYTES:
+                    carry = b""
+                if b"<f" not in complete and b":f" not in complete:
+                    continue
+                for match in _FORMULA_CELL.finditer(complete):
+                    if match.group(2) is not None:
+                        continue
+                    count += 1
+                    reference = _CELL_REFERENCE.search(match.group(1))
+                    if reference and len(cells) < MAX_CELLS_NAMED:
+                        cells.append(reference.group(1).decode())
+    except Exception:  # the cells were read already; this is only a note
+        return []
+    if count == 0:
+        return []
+    listed = ", ".join(cells) if cells else "-"
+    return [MSG_XLSX_FORMULA_WITHOUT_VALUE.format(sheet=sheet_name, count=count, cells=listed)]
+
+
+class _XlsxReader:
+    """Parse XLSX files in one separate process, started on first use and reused.
+
+    The spreadsheet library aborts the whole process when a sheet needs more memory than
+    it can get (a single cell written at XFD1048576 makes it allocate 512 GB). In its own
+    process, with a memory limit and a time limit, such a file costs that file only. The
+    process is a fresh interpreter that imports this module, never the caller's script.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
+
+    def read(self, path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
+        """Return the rows of one workbook; raise ExtractRejected for a bad one."""
+        with self._lock:
+            connection = self._started()
+            try:
+                connection.send((str(path), source_file))
+                if not connection.poll(XLSX_READ_TIMEOUT_SECONDS):
+                    self.stop()
+                    raise ExtractRejected(
+                        MSG_XLSX_TIMEOUT.format(seconds=XLSX_READ_TIMEOUT_SECONDS)
+                    )
+                kind, payload, worker_notes = connection.recv()
+            except (EOFError, OSError) as error:
+                self.stop()
+                limit = _size(_reader_memory_limit())
+                raise ExtractRejected(MSG_XLSX_READER_DIED.format(limit=limit)) from error
+        notes.extend(worker_notes)
+        if kind == "rows":
+            return payload
+        raise ExtractRejected(payload)
+
+    def _started(self) -> Connection:
+        if self._process is not None and self._process.poll() is None and self._connection:
+            return self._connection
+        self.stop()
+        parent_socket, child_socket = socket.socketpair()
+        project_root = str(Path(__file__).resolve().parents[1])
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            part for part in (project_root, environment.get("PYTHONPATH")) if part
+        )
+        try:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from flows.extracts import serve_xlsx_reads; "
+                    "serve_xlsx_reads(int(sys.argv[1]), int(sys.argv[2]))",
+                    str(child_socket.fileno()),
+                    str(_reader_memory_limit()),
+                ],
+                pass_fds=(child_socket.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=environment,
+                cwd=project_root,
+            )
+        finally:
+            child_socket.close()
+        self._connection = Connection(parent_socket.detach())
+        return self._connection
+
+    def stop(self) -> None:
+        """End the reader process, if any; the next read starts a new one."""
+        process, connection = self._process, self._connection
+        self._process = self._connection = None
+        if connection is not None:
+            connection.close()
+        if process is not None:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _reader_memory_limit() -> int:
+    """Return the reader's memory limit: XLSX_READER_MEMORY_BYTES or half the machine's."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return XLSX_READER_MEMORY_BYTES
+    return min(XLSX_READER_MEMORY_BYTES, physical // 2)
+
+
+def serve_xlsx_reads(descriptor: int, memory_limit: int) -> None:
+    """Read workbooks for the parent process until it closes the connection.
+
+    This is the body of the XLSX reader process (see _XlsxReader); it is not for callers.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
+    if soft != resource.RLIM_INFINITY:
+        limit = min(limit, soft)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    connection = Connection(descriptor)
+    while True:
+        try:
+            path, source_file = connection.recv()
+        except (EOFError, OSError):
+            return
+        notes: list[str] = []
+        try:
+            reply: tuple[str, object, list[str]] = (
+                "rows",
+                _read_xlsx_cells(Path(path), source_file, notes),
+                notes,
+            )
+        except ExtractRejected as rejection:
+            reply = ("rejected", str(rejection), notes)
+        except PermissionError:
+            reply = ("rejected", MSG_DENIED, notes)
+        except MemoryError:
+            reply = ("rejected", MSG_XLSX_READER_DIED.format(limit=_size(limit)), notes)
+        except Exception as error:
+            reply = ("rejected", _unreadable_message(error), notes)
+        except BaseException as error:
+            if type(error).__name__ != "PanicException":
+                raise
+            reply = ("rejected", _unreadable_message(error), notes)
+        try:
+            connection.send(reply)
+        except (EOFError, OSError):
+            return
+
+
+_XLSX_READER = _XlsxReader()
+atexit.register(_XLSX_READER.stop)
 
 
 def _read_sheet(

@@ -132,7 +132,7 @@ def process_extract(
             "berkas ini tidak dihitung lagi."
         )
         return _without_rows(file, FILE_DUPLICATE, message)
-    extract = read_extract(file.path, file.source_file)
+    extract = read_extract(file.path, file.source_file, expected=file.identity)
     if extract.error is not None:
         return _without_rows(file, FILE_REJECTED, _join_messages(extract.error, *extract.notes))
     rows = conform_rows(extract.rows, MappedExtract, file.source_file)

@@ -80,6 +80,9 @@ LEVEL_LABELS = {LEVEL_KOTA: "Kota", LEVEL_KECAMATAN: "Kecamatan", LEVEL_KELURAHA
 PUBLIC_DIR_NAME = "publik"
 ROUNDING_UNIT_IDR = 1_000_000
 EXCEL_MAX_ROWS = 1_048_576
+MIN_COLUMN_WIDTH = 6
+MAX_COLUMN_WIDTH = 70
+HEADER_LINE_POINTS = 14
 
 QUERIES = {
     "program": "SELECT program_name, monthly_premium_idr FROM ref.program",
@@ -776,20 +779,20 @@ class _Sheet:
             longest_word = max(len(word) for word in label.split())
             self._fit(column, max(longest_word, min(len(label), 14)))
 
+    def _width(self, column: int) -> int:
+        return min(max(self.widths.get(column, 0) + 2, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH)
+
     def finish(
         self, header_row: int | None, labels: list[str] | None = None, table_rows: int = 0
     ) -> None:
-        """Set column widths, wrap the header, freeze panes below it and add a filter."""
-        for column, width in self.widths.items():
-            self.sheet.set_column(column, column, min(max(width + 2, 6), 70))
+        """Set column widths, size the header row, freeze panes below it and add a filter."""
+        for column in self.widths:
+            self.sheet.set_column(column, column, self._width(column))
         if header_row is None:
             return
         if labels:
-            lines = max(
-                -(-len(label) // max(min(max(self.widths.get(i, 0) + 1, 6), 69), 1))
-                for i, label in enumerate(labels)
-            )
-            self.sheet.set_row(header_row, 14 * max(lines, 1) + 2)
+            lines = max(-(-len(label) // self._width(i)) for i, label in enumerate(labels))
+            self.sheet.set_row(header_row, HEADER_LINE_POINTS * lines + 2)
             if table_rows:
                 self.sheet.autofilter(header_row, 0, header_row + table_rows, len(labels) - 1)
         self.sheet.freeze_panes(header_row + 1, 0)

@@ -124,18 +124,12 @@ def birth_date_from_nik(expr: pl.Expr, reference_date: date) -> pl.Expr:
     """
     day = _day_digits(expr)
     day = pl.when(day > 40).then(day - 40).otherwise(day)
-    month = _month_digits(expr)
+    month_day = _month_digits(expr) * 100 + day
     year = expr.str.slice(10, 2).cast(pl.Int32, strict=False)
-
-    def on(century: int) -> pl.Expr:
-        text = pl.format(
-            "{}-{}-{}",
-            (year + century).cast(pl.String),
-            month.cast(pl.String).str.zfill(2),
-            day.cast(pl.String).str.zfill(2),
-        )
-        return text.str.to_date("%Y-%m-%d", strict=False)
-
-    in_2000s = on(2000)
-    birth = pl.when(in_2000s <= pl.lit(reference_date)).then(in_2000s).otherwise(on(1900))
+    # YYYYMMDD numbers order real dates as dates. A day missing from its 2000s year
+    # (29 February 2001) is missing from its 1900s year too: one parse per NIK is enough.
+    reference = reference_date.year * 10_000 + reference_date.month * 100 + reference_date.day
+    in_2000s = (year + 2000) * 10_000 + month_day
+    full_year = pl.when(in_2000s <= reference).then(year + 2000).otherwise(year + 1900)
+    birth = (full_year * 10_000 + month_day).cast(pl.String).str.to_date("%Y%m%d", strict=False)
     return pl.when(nik_is_valid(expr)).then(birth)
