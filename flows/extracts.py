@@ -13,16 +13,18 @@ import posixpath
 import re
 import resource
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 from xml.etree import ElementTree
 
 import fastexcel
@@ -200,6 +202,12 @@ MSG_XLSX_BOMB = (
     "({detail}), jauh melebihi ekstrak peserta yang wajar. File ini rusak atau dibuat untuk "
     "menghabiskan memori. Buka di Excel dan simpan ulang sebagai .xlsx, atau kirim sebagai CSV."
 )
+MSG_XLSX_SIZE_LIE = (
+    "File XLSX ditolak: salah satu bagiannya mengembang melebihi ukuran yang tertulis di dalam "
+    "arsip ({declared}), dan pembacaan dihentikan saat itu juga. File ini rusak atau dibuat "
+    "untuk menghabiskan memori. Buka di Excel dan simpan ulang sebagai .xlsx, atau kirim "
+    "sebagai CSV."
+)
 MSG_XLSX_READER_DIED = (
     "Pembacaan XLSX dihentikan: file ini membutuhkan memori lebih dari {limit} atau membuat "
     "pembaca spreadsheet berhenti mendadak. Penyebab yang biasa: ada sel berisi data jauh di "
@@ -211,6 +219,11 @@ MSG_XLSX_TIMEOUT = (
     "Pembacaan XLSX dihentikan setelah {seconds:.0f} detik tanpa selesai. Periksa apakah file "
     "sangat besar atau rusak; bagi file menjadi beberapa file atau kirim sebagai CSV, lalu "
     "jalankan ulang."
+)
+MSG_XLSX_SHEET_BROKEN = (
+    "Sheet '{sheet}' rusak dan tidak dapat dibaca, jadi seluruh file ditolak agar tidak ada "
+    "baris yang terlewat tanpa diketahui. Buka di Excel, simpan ulang sebagai .xlsx, lalu "
+    "kirim ulang."
 )
 MSG_XLSX_FORMULA_WITHOUT_VALUE = (
     "Sheet '{sheet}': {count} sel berisi rumus tanpa hasil tersimpan (contoh: {cells}); sel itu "
@@ -835,20 +848,28 @@ def _size(count: int) -> str:
     """Write a byte count the way a person reads it: 2,0 GB, 512 MB."""
     if count >= 1 << 30:
         return f"{count / (1 << 30):.1f} GB".replace(".", ",")
-    return f"{count / (1 << 20):.0f} MB"
+    if count >= 1 << 20:
+        return f"{count / (1 << 20):.0f} MB"
+    return f"{max(count, 1) / (1 << 10):.0f} KB" if count >= 1 << 10 else f"{count} byte"
 
 
 def _read_xlsx_cells(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
     """Read every visible sheet that has a header row with the required columns.
 
-    Runs in the reader process. Hidden sheets are named in the notes and never loaded.
+    Runs in the reader process. Every member of the archive is first expanded once, in
+    chunks, to prove it is no larger than declared and undamaged; hidden sheets are named
+    in the notes and never loaded.
     """
+    parts = _sheet_parts(path)
+    visible_members = {
+        part.member: name for name, part in parts.items() if part.member and not part.hidden
+    }
+    formulas = _verify_archive(path, visible_members)
     try:
         workbook = fastexcel.read_excel(path)
         sheet_names = workbook.sheet_names
     except Exception as error:
         raise ExtractRejected(MSG_XLSX_BROKEN) from error
-    parts = _sheet_parts(path)
     frames: list[pl.DataFrame] = []
     first_missing: str | None = None
     for name in sheet_names:
@@ -856,23 +877,151 @@ def _read_xlsx_cells(path: Path, source_file: str, notes: list[str]) -> pl.DataF
         if part is not None and part.hidden:
             notes.append(f"Sheet '{name}' tersembunyi dan dilewati.")
             continue
-        sheet = workbook.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-        if sheet.visible != "visible":
+        try:
+            sheet = workbook.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            visible = sheet.visible == "visible"
+            frame, missing = _read_sheet(workbook, sheet, source_file) if visible else (None, None)
+        except ExtractRejected:
+            raise
+        except Exception as error:
+            raise ExtractRejected(MSG_XLSX_SHEET_BROKEN.format(sheet=name)) from error
+        if frame is None:
             notes.append(f"Sheet '{name}' tersembunyi dan dilewati.")
             continue
-        frame, missing = _read_sheet(workbook, sheet, source_file)
         if missing is not None:
             notes.append(f"Sheet '{name}' dilewati: {missing}")
             first_missing = first_missing or f"Sheet '{name}': {missing}"
             continue
-        if part is not None and part.member is not None:
-            notes.extend(_formula_notes(path, name, part.member))
+        if name in formulas:
+            notes.append(formulas[name])
         if frame.height == 0:
             notes.append(f"Sheet '{name}' tidak berisi baris data dan dilewati.")
         frames.append(frame)
     if not frames:
         raise ExtractRejected(f"{MSG_NO_SHEET} {first_missing or ''}".strip())
     return pl.concat(frames)
+
+
+def _verify_archive(path: Path, sheets: dict[str, str]) -> dict[str, str]:
+    """Expand every member once, stopping as soon as one grows past its declared size.
+
+    The spreadsheet library trusts neither the declared sizes nor the checksums, so a
+    member that lies about its size would otherwise be expanded without end. On the way,
+    the XML of each sheet in `sheets` (member -> sheet name) is searched for formula cells
+    without a stored result; the answer maps sheet names to the note that names them.
+    """
+    notes: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+            for member in archive.infolist():
+                if member.is_dir():
+                    continue
+                scan = _FormulaScan() if member.filename in sheets else None
+                for chunk in _expanded_chunks(raw, member):
+                    if scan is not None:
+                        scan.feed(chunk)
+                if scan is not None and scan.count:
+                    name = sheets[member.filename]
+                    notes[name] = scan.note(name)
+    except ExtractRejected:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, struct.error) as error:
+        raise ExtractRejected(MSG_XLSX_TRUNCATED) from error
+    return notes
+
+
+def _expanded_chunks(raw: BinaryIO, member: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Yield the expanded bytes of one member; reject a lie about its size or checksum."""
+    if member.flag_bits & 0x1:
+        raise ExtractRejected(MSG_XLSX_PASSWORD)
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ExtractRejected(MSG_XLSX_BROKEN)
+    raw.seek(member.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
+        raise zipfile.BadZipFile(member.filename)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    raw.seek(member.header_offset + 30 + name_length + extra_length)
+    left_in, left_out, checksum = member.compress_size, member.file_size, 0
+    expander = zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
+    pending = b""
+    while True:
+        if not pending:
+            if left_in == 0 or (expander is not None and expander.eof):
+                break
+            pending = raw.read(min(XML_CHUNK_BYTES, left_in))
+            if not pending:
+                raise zipfile.BadZipFile(member.filename)
+            left_in -= len(pending)
+        if expander is None:
+            chunk, pending = pending, b""
+        else:
+            chunk = expander.decompress(pending, min(left_out + 1, XML_CHUNK_BYTES))
+            pending = expander.unconsumed_tail
+        left_out -= len(chunk)
+        if left_out < 0:
+            raise ExtractRejected(MSG_XLSX_SIZE_LIE.format(declared=_size(member.file_size)))
+        checksum = zlib.crc32(chunk, checksum)
+        yield chunk
+    if left_out != 0 or checksum != member.CRC or (expander is not None and not expander.eof):
+        raise zipfile.BadZipFile(member.filename)
+
+
+class _FormulaScan:
+    """Count, in a sheet's XML fed in chunks, the formula cells that have no stored result.
+
+    Chunks without a formula tag are only searched once for it, so a sheet without
+    formulas costs one pass of a fast substring search.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.cells: list[str] = []
+        self._carry = b""
+        self._markers: tuple[bytes, ...] | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        if self._markers is None:
+            # Most writers use the default namespace (<c>, <f>); a few prefix it (<x:c>).
+            prefixed = b":sheetData" in chunk and b"<sheetData" not in chunk
+            self._markers = (b"<f", b":f") if prefixed else (b"<f",)
+        if not any(marker in self._carry or marker in chunk for marker in self._markers):
+            self._carry = self._after_last_cell(self._carry + chunk[-MAX_XML_CARRY_BYTES:])
+            return
+        data = self._carry + chunk
+        end = self._last_cell_end(data)
+        if end < 0:
+            self._carry = data if len(data) <= MAX_XML_CARRY_BYTES else b""
+            return
+        complete, self._carry = data[:end], data[end:]
+        for match in _FORMULA_CELL.finditer(complete):
+            if match.group(2) is not None:
+                continue
+            self.count += 1
+            reference = _CELL_REFERENCE.search(match.group(1))
+            if reference and len(self.cells) < MAX_CELLS_NAMED:
+                self.cells.append(reference.group(1).decode())
+
+    @staticmethod
+    def _last_cell_end(data: bytes) -> int:
+        """Return the offset just after the last closing cell tag, or -1."""
+        end = data.rfind(b"</c>")
+        if end >= 0:
+            return end + 4
+        end = data.rfind(b":c>")
+        return end + 3 if end >= 0 else -1
+
+    def _after_last_cell(self, data: bytes) -> bytes:
+        end = self._last_cell_end(data)
+        if end >= 0:
+            return data[end:]
+        return data if len(data) <= MAX_XML_CARRY_BYTES else b""
+
+    def note(self, sheet_name: str) -> str:
+        cells = ", ".join(self.cells) if self.cells else "-"
+        return MSG_XLSX_FORMULA_WITHOUT_VALUE.format(
+            sheet=sheet_name, count=self.count, cells=cells
+        )
 
 
 @dataclass(frozen=True)
@@ -920,36 +1069,6 @@ def _sheet_parts(path: Path) -> dict[str, _SheetPart]:
 
 def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
-
-
-def _formula_notes(path: Path, sheet_name: str, member: str) -> list[str]:
-    """Name the cells of a sheet whose formula has no stored result (they read empty)."""
-    count = 0
-    cells: list[str] = []
-    try:
-        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
-            carry = b""
-            while chunk := stream.read(XML_CHUNK_BYTES):
-                data = carry + chunk
-                end = max(data.rfind(b"</c>"), data.rfind(b":c>"))
-                complete, carry = (data[: end + 4], data[end + 4 :]) if end >= 0 else (b"", data)
-                if len(carry) > MAX_XML_CARRY_BYTES:
-                    carry = b""
-                if b"<f" not in complete and b":f" not in complete:
-                    continue
-                for match in _FORMULA_CELL.finditer(complete):
-                    if match.group(2) is not None:
-                        continue
-                    count += 1
-                    reference = _CELL_REFERENCE.search(match.group(1))
-                    if reference and len(cells) < MAX_CELLS_NAMED:
-                        cells.append(reference.group(1).decode())
-    except Exception:  # the cells were read already; this is only a note
-        return []
-    if count == 0:
-        return []
-    listed = ", ".join(cells) if cells else "-"
-    return [MSG_XLSX_FORMULA_WITHOUT_VALUE.format(sheet=sheet_name, count=count, cells=listed)]
 
 
 class _XlsxReader:

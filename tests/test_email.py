@@ -279,29 +279,19 @@ def test_no_recipients_means_no_message(
 
 
 def test_password_comes_from_the_environment_before_the_secret_block(
-    monkeypatch: pytest.MonkeyPatch,
+    prefect_harness: None,
 ) -> None:
-    asked: list[str] = []
+    from prefect.blocks.system import Secret
 
-    def secret_block(name: str) -> str:
-        asked.append(name)
-        return "dari-blok"
-
-    monkeypatch.setattr(emailer, "load_secret_block", secret_block)
-    settings = email_settings(25, password_secret_block="jamsos-smtp")
+    Secret(value="dari-blok").save("jamsos-smtp-test", overwrite=True)
+    settings = email_settings(25, password_secret_block="jamsos-smtp-test")
     assert emailer.smtp_password(settings, {PASSWORD_ENV: "dari-env"}) == "dari-env"
-    assert asked == []
     assert emailer.smtp_password(settings, {}) == "dari-blok"
-    assert asked == ["jamsos-smtp"]
     assert emailer.smtp_password(email_settings(25), {}) is None
 
 
 def test_unreadable_secret_block_skips_sending_without_raising(
-    monkeypatch: pytest.MonkeyPatch, staff_reports: ReportFiles
+    prefect_harness: None, staff_reports: ReportFiles
 ) -> None:
-    def missing_block(name: str) -> str:
-        raise ValueError(f"Unable to find block document named {name}")
-
-    monkeypatch.setattr(emailer, "load_secret_block", missing_block)
     settings = email_settings(free_port(), username="jamsos", password_secret_block="hilang")
     assert emailer.send_reports(settings, staff_reports, environ={}) is False
