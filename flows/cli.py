@@ -109,6 +109,10 @@ def print_summary(summary: object) -> None:
         percent = enrolled * 100 / target if target else 0.0
         print(f"  {category:<16} {_number(enrolled):>8} / {_number(target):>8}  ({percent:.1f}%)")
     print(f"  orang (semua kategori, dihitung sekali): {_number(summary.persons)}")
+    for path in summary.report_files:
+        print(f"Laporan: {path}")
+    for warning in summary.freshness_warnings:
+        print(f"PERHATIAN: {warning}")
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -237,15 +238,15 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             stages,
             record.data_as_of,
         )
-        report_run(settings, summary, tables)
-    return summary
+        warnings = report_run(settings, summary, tables)
+    return replace(summary, freshness_warnings=tuple(warnings))
 
 
 # Reports and email (flows/reports.py, flows/emailer.py): after the run, never failing it.
 
 
 @task(name="deliver-reports", cache_policy=NO_CACHE)
-def deliver_reports_task(settings: Settings, run_id: str) -> None:
+def deliver_reports_task(settings: Settings, run_id: str) -> tuple[Path, ...]:
     """Write the reports of the published database; email them when email is enabled.
 
     The database is already published: a failure here is logged and alerted, never raised.
@@ -267,10 +268,11 @@ def deliver_reports_task(settings: Settings, run_id: str) -> None:
         if settings.email.enabled:
             message = f"Database terbit, tetapi laporan tidak dapat dibuat: {error}"
             send_failure_alert(settings.email, run_id, message, log=logger)
-        return
+        return ()
     logger.info("Laporan ditulis: %s", ", ".join(str(path) for path in files.paths))
     if settings.email.enabled:
         send_reports(settings.email, files, log=logger)
+    return tuple(files.paths)
 
 
 @task(name="send-failure-alert", cache_policy=NO_CACHE)
@@ -302,5 +304,5 @@ def nightly(
     except Exception as error:
         failure_alert_task(settings, run_id, str(error) or type(error).__name__)
         raise
-    deliver_reports_task(settings, run_id)
-    return summary
+    report_files = deliver_reports_task(settings, run_id)
+    return replace(summary, report_files=report_files)

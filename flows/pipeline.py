@@ -65,7 +65,8 @@ class RunSummary:
     files_from_cache: int
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    message: str | None = None
+    freshness_warnings: tuple[str, ...] = ()
+    report_files: tuple[Path, ...] = ()
 
 
 def code_version() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from flows.history import RunRecord, runs_frame
 from flows.ingest import load_reference
 from transforms.publication import published_tables
 
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="jamsos-prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
