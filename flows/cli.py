@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from flows.config import Settings
 
 app = typer.Typer(
     help="jamsos: statistik kepesertaan BPJS Ketenagakerjaan pekerja rentan Kota Singkawang.",
@@ -46,6 +49,17 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _settings_or_exit(config: Path | None, **paths: Path | None) -> Settings:
+    """Load the settings, or exit 2 with a message saying what is wrong with them."""
+    from flows.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config, **paths)
+    except ConfigError as error:
+        typer.echo(f"GAGAL: konfigurasi tidak bisa dipakai: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def run(
     raw_dir: RawDirOption = None,
@@ -54,12 +68,7 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Run the nightly job once, now; exit 0 when it published."""
-    from flows.config import ConfigError, load_settings
-
-    try:
-        load_settings(config, raw_dir=raw_dir, db=db, reports_dir=reports_dir)
-    except ConfigError as error:
-        _fail(f"konfigurasi tidak bisa dipakai: {error}", 2)
+    _settings_or_exit(config, raw_dir=raw_dir, db=db, reports_dir=reports_dir)
     _quiet_prefect_defaults()
     from flows.nightly import nightly
 
@@ -121,12 +130,11 @@ def check(
     config: ConfigOption = None,
 ) -> None:
     """Validate extracts without publishing; list every row that would be rejected."""
-    from flows.config import load_settings
     from flows.extracts import read_extract
     from flows.ingest import load_reference
     from transforms.rows import validate_rows
 
-    settings = load_settings(config)
+    settings = _settings_or_exit(config)
     reference = load_reference(settings.paths.reference_dir)
     problems = 0
     for path in files:
@@ -164,10 +172,10 @@ def demo(
     config: ConfigOption = None,
 ) -> None:
     """Write the synthetic demo extracts (no real personal data) into the raw folder."""
-    from flows.config import PROJECT_ROOT, load_settings
+    from flows.config import PROJECT_ROOT
     from flows.demo import write_demo_extracts
 
-    settings = load_settings(config, raw_dir=raw_dir)
+    settings = _settings_or_exit(config, raw_dir=raw_dir)
     manifest = write_demo_extracts(settings.paths.raw_dir)
     manifest_path = PROJECT_ROOT / "data" / "demo_manifest.json"
     manifest.to_json(manifest_path)
@@ -179,13 +187,7 @@ def demo(
 @app.command("config")
 def show_config(config: ConfigOption = None) -> None:
     """Print the effective configuration (file plus environment overrides)."""
-    from flows.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(config)
-    except ConfigError as error:
-        _fail(f"konfigurasi tidak bisa dipakai: {error}", 2)
-        return
+    settings = _settings_or_exit(config)
     rules = settings.rules
     print(f"# configuration file: {settings.config_file}")
     print("[program]")
@@ -227,9 +229,8 @@ def show_config(config: ConfigOption = None) -> None:
 def rollback(db: DbOption = None, config: ConfigOption = None) -> None:
     """Put the previously published database back (the current one becomes the previous)."""
     from flows import database
-    from flows.config import load_settings
 
-    settings = load_settings(config, db=db)
+    settings = _settings_or_exit(config, db=db)
     paths = database.DatabasePaths(settings.paths.db)
     try:
         with database.publish_lock(paths):
@@ -247,13 +248,9 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Serve the nightly deployment on its schedule (02:00 Asia/Pontianak) until stopped."""
-    from flows.config import ConfigError, load_settings
+    from flows.config import ConfigError
 
-    try:
-        settings = load_settings(config, raw_dir=raw_dir, db=db, reports_dir=reports_dir)
-    except ConfigError as error:
-        _fail(f"konfigurasi tidak bisa dipakai: {error}", 2)
-        return
+    settings = _settings_or_exit(config, raw_dir=raw_dir, db=db, reports_dir=reports_dir)
     _quiet_prefect_defaults()
     from prefect.settings import PREFECT_API_URL
 
@@ -303,13 +300,7 @@ def report(
     """Write the reports from the published database, without running the pipeline."""
     from datetime import date
 
-    from flows.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(config, db=db, reports_dir=reports_dir)
-    except ConfigError as error:
-        _fail(f"konfigurasi tidak bisa dipakai: {error}", 2)
-        return
+    settings = _settings_or_exit(config, db=db, reports_dir=reports_dir)
     from flows.reports import ReportError, report_day, write_reports
 
     try:

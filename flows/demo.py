@@ -57,6 +57,7 @@ from schemas.columns import (
     WARNING_KECAMATAN_MISMATCH,
     WARNING_KELURAHAN_TYPO,
 )
+from transforms.report_format import MONTH_ABBREVIATIONS, MONTH_NAMES
 
 SEED = 20251215
 LAUNCH_DATE = date(2025, 12, 15)
@@ -279,21 +280,6 @@ class Formula:
     value: int
 
 
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 DateWriter = Callable[[date], Cell]
@@ -332,16 +318,16 @@ def _iso_t_dotted(value: date) -> Cell:
 
 
 def _bulan_long(value: date) -> Cell:
-    return f"{value.day} {BULAN[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 def _bulan_short_lower(value: date) -> Cell:
-    short = "agt" if value.month == 8 else BULAN_SINGKAT[value.month - 1].lower()
+    short = "agt" if value.month == 8 else MONTH_ABBREVIATIONS[value.month - 1].lower()
     return f"{value.day} {short} {value.year}"
 
 
 def _bulan_short_title(value: date) -> Cell:
-    return f"{value.day:02d} {BULAN_SINGKAT[value.month - 1]} {value.year}"
+    return f"{value.day:02d} {MONTH_ABBREVIATIONS[value.month - 1]} {value.year}"
 
 
 def _date_cell(value: date) -> Cell:

@@ -8,26 +8,7 @@ import polars as pl
 
 from schemas.columns import FILE_LOADED
 from transforms.program import ProgramRules
-
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
-
-def month_name(month: date) -> str:
-    """Return a month as Indonesian words, e.g. 'Januari 2026'."""
-    return f"{BULAN[month.month - 1]} {month.year}"
+from transforms.report_format import format_month
 
 
 def _number(value: int) -> str:
@@ -111,7 +92,7 @@ def coverage_gap_warnings(coverage: pl.DataFrame, rules: ProgramRules, today: da
             if (category.code, month) not in covered
         ]
         if empty:
-            months = ", ".join(month_name(month) for month in empty)
+            months = ", ".join(format_month(month) for month in empty)
             messages.append(
                 f"{category.label}: tidak ada peserta yang ditanggung pada bulan {months}, "
                 "padahal bulan itu masih dalam masa program. Periksa apakah ada kiriman data "
