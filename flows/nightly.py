@@ -32,6 +32,7 @@ from flows.pipeline import (
 from flows.secrets import key_fingerprint, load_nik_key
 from transforms.freshness import freshness_warnings
 from transforms.kelurahan import KelurahanReference
+from transforms.nik import mask_digit_runs
 from transforms.program import ProgramRules
 
 FLOW_NAME = "jamsos-nightly"
@@ -220,7 +221,7 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             stages.update({f"publish_{name}": value for name, value in publish_timings.items()})
             record_success(settings, record)
         except Exception as error:
-            message = (
+            message = mask_digit_runs(
                 str(error)
                 if isinstance(error, PipelineError)
                 else f"{type(error).__name__}: {error}"
