@@ -198,6 +198,7 @@ def settings_from_mapping(
         raise ConfigError("email.security must be starttls, ssl or none")
     if reports.suppression_threshold < 1:
         raise ConfigError("reports.suppression_threshold must be at least 1")
+    check_path_overlaps(paths)
     return Settings(
         program_name=str(program.get("name", "jamsos")),
         rules=rules,
@@ -241,4 +242,35 @@ def load_settings(
 
         resolved = {name: Path(value).expanduser().resolve() for name, value in overrides.items()}
         settings = replace(settings, paths=replace(settings.paths, **resolved))
+        check_path_overlaps(settings.paths)
     return settings
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    resolved, container = path.resolve(), folder.resolve()
+    return resolved == container or container in resolved.parents
+
+
+def check_path_overlaps(paths: Paths) -> None:
+    """Refuse paths that would make the pipeline write where it must not.
+
+    Nothing is written inside the raw folder (raw files are never touched, and a file
+    written there would be read back as a delivery); the raw folder lies inside no folder
+    the pipeline fills with its own files; the NIK key lies in no folder whose files are
+    shared or rebuilt.
+    """
+    raw = paths.raw_dir
+    written = {
+        "db": paths.db,
+        "reports_dir": paths.reports_dir,
+        "cache_dir": paths.cache_dir,
+        "key_file": paths.key_file,
+    }
+    for name, path in written.items():
+        if _inside(path, raw):
+            raise ConfigError(f"paths.{name} ({path}) lies inside paths.raw_dir ({raw})")
+    for name, folder in {"reports_dir": paths.reports_dir, "cache_dir": paths.cache_dir}.items():
+        if _inside(raw, folder):
+            raise ConfigError(f"paths.raw_dir ({raw}) lies inside paths.{name} ({folder})")
+        if _inside(paths.key_file, folder):
+            raise ConfigError(f"paths.key_file ({paths.key_file}) lies inside paths.{name}")

@@ -22,6 +22,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # command-line shell that lags the Python package by a major version.
 STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 DATABASE_FILE_MODE = 0o640
+BUILD_UMASK = 0o027
 
 PUBLISHED_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "ref.program": published.RefProgram,
@@ -142,25 +143,31 @@ def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
     if unknown or missing:
         raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(
-        str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
-    )
+    # DuckDB creates the file and its write-ahead log with the process umask (often 0644):
+    # narrow it for the build so neither is ever readable by other users.
+    previous_umask = os.umask(BUILD_UMASK)
     try:
-        connection.execute("SET enable_progress_bar = false")
-        for schema_name in SCHEMAS:
-            connection.execute(f"CREATE SCHEMA {schema_name}")
-        for table, model in PUBLISHED_MODELS.items():
-            frame = conform(tables[table], model)
-            connection.register("published_frame", frame.to_arrow())
-            connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
-            connection.unregister("published_frame")
-            for statement in _comment_statements(table, model):
+        connection = duckdb.connect(
+            str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+        )
+        try:
+            connection.execute("SET enable_progress_bar = false")
+            for schema_name in SCHEMAS:
+                connection.execute(f"CREATE SCHEMA {schema_name}")
+            for table, model in PUBLISHED_MODELS.items():
+                frame = conform(tables[table], model)
+                connection.register("published_frame", frame.to_arrow())
+                connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
+                connection.unregister("published_frame")
+                for statement in _comment_statements(table, model):
+                    connection.execute(statement)
+            for statement in _sql_statements(SQL_DIR / "views.sql"):
                 connection.execute(statement)
-        for statement in _sql_statements(SQL_DIR / "views.sql"):
-            connection.execute(statement)
-        connection.execute("CHECKPOINT")
+            connection.execute("CHECKPOINT")
+        finally:
+            connection.close()
     finally:
-        connection.close()
+        os.umask(previous_umask)
     os.chmod(path, DATABASE_FILE_MODE)
 
 
@@ -238,6 +245,10 @@ def swap_in(paths: DatabasePaths) -> None:
             keep.unlink()
         os.link(paths.published, keep)
         os.replace(keep, paths.previous)
+        # When a run killed mid-swap left previous as a link to the published file, rename
+        # sees two names of one file and does nothing: the extra name must go.
+        with contextlib.suppress(FileNotFoundError):
+            keep.unlink()
     os.replace(paths.building, paths.published)
     _fsync(paths.published.parent)
 

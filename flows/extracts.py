@@ -225,6 +225,11 @@ MSG_XLSX_SHEET_BROKEN = (
     "baris yang terlewat tanpa diketahui. Buka di Excel, simpan ulang sebagai .xlsx, lalu "
     "kirim ulang."
 )
+MSG_XLSX_DUPLICATE_SHEETS = (
+    "Buku kerja memuat dua sheet bernama '{sheet}', hal yang tidak pernah dibuat Excel: file "
+    "ini rusak, dan barisnya bisa terhitung dua kali. Buka di Excel, simpan ulang sebagai "
+    ".xlsx, lalu kirim ulang."
+)
 MSG_XLSX_FORMULA_WITHOUT_VALUE = (
     "Sheet '{sheet}': {count} sel berisi rumus tanpa hasil tersimpan (contoh: {cells}); sel itu "
     "dibaca kosong. Buka file di Excel lalu simpan ulang agar hasil rumus ikut tersimpan, atau "
@@ -771,14 +776,20 @@ def _sample_records(sample: str, delimiter: str) -> list[tuple[int, list[str]]]:
 
 def _with_csv_line_numbers(cells: pl.DataFrame, header_line: int, has_quotes: bool) -> pl.DataFrame:
     """Add the 1-based line on which each record starts, counting line breaks inside quotes."""
-    # polars keeps an empty line as an all-null row, so without quotes record i is line i.
+    # polars keeps an empty line as an all-null row, so without a line break inside quotes
+    # record i is line i. Quotes seldom hold one: count breaks only in columns that have one.
     first_line = header_line + 1
-    if not has_quotes:
+    with_breaks = [
+        name
+        for name in (cells.columns if has_quotes else ())
+        if cells.get_column(name).str.contains("\n", literal=True).any()
+    ]
+    if not with_breaks:
         return cells.with_row_index(SOURCE_ROW, offset=first_line).with_columns(
             pl.col(SOURCE_ROW).cast(pl.Int64)
         )
     breaks = pl.sum_horizontal(
-        pl.col(name).str.count_matches("\n", literal=True).fill_null(0) for name in cells.columns
+        pl.col(name).str.count_matches("\n", literal=True).fill_null(0) for name in with_breaks
     ).cast(pl.Int64)
     lines_before = (breaks + 1).cum_sum() - (breaks + 1)
     return cells.with_columns((lines_before + first_line).alias(SOURCE_ROW))
@@ -870,6 +881,11 @@ def _read_xlsx_cells(path: Path, source_file: str, notes: list[str]) -> pl.DataF
         sheet_names = workbook.sheet_names
     except Exception as error:
         raise ExtractRejected(MSG_XLSX_BROKEN) from error
+    seen: set[str] = set()
+    for name in sheet_names:
+        if name.casefold() in seen:  # Excel keeps sheet names unique, whatever their case
+            raise ExtractRejected(MSG_XLSX_DUPLICATE_SHEETS.format(sheet=name))
+        seen.add(name.casefold())
     frames: list[pl.DataFrame] = []
     first_missing: str | None = None
     for name in sheet_names:

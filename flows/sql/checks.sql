@@ -19,10 +19,13 @@ FULL OUTER JOIN mart.coverage_city_monthly AS c USING (category, coverage_month)
 WHERE k.participants IS DISTINCT FROM c.participants;
 
 -- check: marts_equal_core_coverage | mart.coverage_monthly equals a fresh count over core.coverage
+-- count(*) counts distinct persons here: core.enrolment is unique per (person_key, category)
+-- (its model checks that before the table is written) and one enrolment covers a month once.
+-- count(DISTINCT person_key) gives the same number ten times slower at 10 million enrolments.
 SELECT coalesce(m.category, c.category) AS category, coalesce(m.kode_kelurahan, c.kode_kelurahan) AS kode_kelurahan,
        coalesce(m.coverage_month, c.coverage_month) AS coverage_month, m.participants AS mart, c.participants AS core
 FROM mart.coverage_monthly AS m
-FULL OUTER JOIN (SELECT category, kode_kelurahan, coverage_month, count(DISTINCT person_key) AS participants
+FULL OUTER JOIN (SELECT category, kode_kelurahan, coverage_month, count(*) AS participants
                  FROM core.coverage GROUP BY ALL) AS c USING (category, kode_kelurahan, coverage_month)
 WHERE m.participants IS DISTINCT FROM c.participants;
 
