@@ -76,6 +76,14 @@ class DatabasePaths:
         return self.published.with_name(f"{self.published.stem}_parquet")
 
     @property
+    def parquet_building(self) -> Path:
+        return self.parquet_dir.with_name(self.parquet_dir.name + ".building")
+
+    @property
+    def parquet_old(self) -> Path:
+        return self.parquet_dir.with_name(self.parquet_dir.name + ".old")
+
+    @property
     def run_history(self) -> Path:
         return self.published.with_name(f"{self.published.stem}_runs.jsonl")
 
@@ -123,8 +131,15 @@ def _sql_statements(path: Path) -> list[str]:
     return [statement.strip() for statement in text.split(";\n") if statement.strip()]
 
 
+def _remove_folder(folder: Path) -> None:
+    if folder.is_dir() and not folder.is_symlink():
+        for stale in folder.iterdir():
+            stale.unlink()
+        folder.rmdir()
+
+
 def remove_stale_files(paths: DatabasePaths) -> None:
-    """Delete what a killed run may have left: a half-built file and write-ahead logs."""
+    """Delete what a killed run may have left: half-built files and write-ahead logs."""
     for path in (
         paths.building,
         paths.building.with_name(paths.building.name + ".wal"),
@@ -132,6 +147,8 @@ def remove_stale_files(paths: DatabasePaths) -> None:
     ):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+    _remove_folder(paths.parquet_building)
+    _remove_folder(paths.parquet_old)
 
 
 def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
@@ -197,35 +214,31 @@ def run_checks(path: Path) -> list[CheckFailure]:
     return failures
 
 
-def export_parquet(path: Path, parquet_dir: Path) -> list[Path]:
-    """Export every mart of a built database as Parquet, replacing the folder atomically."""
-    staging = parquet_dir.with_name(parquet_dir.name + ".building")
-    if staging.exists():
-        for stale in staging.iterdir():
-            stale.unlink()
-    staging.mkdir(parents=True, exist_ok=True)
+def export_parquet(path: Path, staging: Path) -> list[Path]:
+    """Export every mart of a built database as Parquet into a fresh staging folder."""
+    _remove_folder(staging)
+    staging.mkdir(parents=True)
     connection = duckdb.connect(str(path), read_only=True)
     written: list[Path] = []
     try:
         for table in MART_TABLES:
             target = staging / f"{table.split('.', 1)[1]}.parquet"
             connection.execute(f"COPY {table} TO {_quote_literal(str(target))} (FORMAT parquet)")
-            written.append(parquet_dir / target.name)
+            written.append(target)
     finally:
         connection.close()
-    old = parquet_dir.with_name(parquet_dir.name + ".old")
-    if parquet_dir.exists():
-        if old.exists():
-            for stale in old.iterdir():
-                stale.unlink()
-            old.rmdir()
-        parquet_dir.rename(old)
-    staging.rename(parquet_dir)
-    if old.exists():
-        for stale in old.iterdir():
-            stale.unlink()
-        old.rmdir()
     return written
+
+
+def swap_in_parquet(paths: DatabasePaths) -> None:
+    """Replace the published Parquet folder by the staged one (after the database swap)."""
+    if not paths.parquet_building.is_dir():
+        return
+    _remove_folder(paths.parquet_old)
+    if paths.parquet_dir.exists():
+        paths.parquet_dir.rename(paths.parquet_old)
+    paths.parquet_building.rename(paths.parquet_dir)
+    _remove_folder(paths.parquet_old)
 
 
 def _fsync(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from datetime import date, datetime
@@ -36,6 +37,9 @@ from transforms.nik import mask_digit_runs
 from transforms.program import ProgramRules
 
 FLOW_NAME = "jamsos-nightly"
+# Everything a run writes (database, Parquet, reports, history) is readable by the owner's
+# group at most, never by other users of the machine.
+OUTPUT_UMASK = 0o027
 
 
 def retry_only_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -293,6 +297,7 @@ def nightly(
     config_file: str | None = None,
 ) -> RunSummary:
     """Validate every extract, rebuild the statistics and publish them atomically."""
+    os.umask(OUTPUT_UMASK)
     settings = load_settings(
         Path(config_file) if config_file else None,
         raw_dir=Path(raw_dir) if raw_dir else None,

@@ -226,10 +226,11 @@ def publish(
                 f"Pemeriksaan sebelum terbit gagal, database lama tetap dipakai: {details}"
             )
         started = time.perf_counter()
-        database.export_parquet(paths.building, paths.parquet_dir)
+        database.export_parquet(paths.building, paths.parquet_building)
         timings["parquet"] = time.perf_counter() - started
         started = time.perf_counter()
         database.swap_in(paths)
+        database.swap_in_parquet(paths)
         timings["swap"] = time.perf_counter() - started
     finally:
         database.remove_stale_files(paths)

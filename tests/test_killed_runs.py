@@ -85,7 +85,9 @@ RUN_SCRIPT = textwrap.dedent(
         kill_on_call(database, "conform", lambda n, a, moment: n == 8)
     elif point == "checks":
         kill_on_call(database, "run_checks", lambda n, a, moment: True)
-    elif point == "parquet":  # the old Parquet folder moved aside, the new one not yet in place
+    elif point == "parquet_export":  # the new marts half written as Parquet, nothing swapped
+        kill_on_call(database, "export_parquet", lambda n, a, moment: moment == "before")
+    elif point == "parquet_swap":  # database swapped, the new Parquet folder not yet in place
         kill_on_call(
             Path, "rename", lambda n, a, moment: str(a[0]).endswith("_parquet.building")
         )
@@ -265,10 +267,11 @@ def assert_gone(pids: list[int]) -> None:
         ("ingest", False),
         ("build", False),
         ("checks", False),
-        ("parquet", False),
+        ("parquet_export", False),
         ("before_swap", False),
         ("mid_swap", False),
         ("after_swap", True),
+        ("parquet_swap", True),
     ],
 )
 def test_run_killed_at_any_point_leaves_a_whole_published_file_and_the_next_run_recovers(
