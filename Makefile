@@ -23,23 +23,33 @@ demo: $(STAMP)  ## Write the demo extracts to data/raw and run the nightly job o
 	$(BIN)/jamsos demo
 	$(BIN)/jamsos run
 
-test: $(STAMP)  ## Lint and run the whole test suite
+test: $(STAMP)  ## Lint, type-check and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy flows transforms schemas
 	$(BIN)/pytest
 
-bench: $(STAMP)  ## Time the pipeline at 10k, 1M and 10M rows against the one-query floor
+typecheck: $(STAMP)  ## Type-check flows, transforms and schemas with mypy
+	$(BIN)/mypy flows transforms schemas
+
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)  ## Time the pipeline at 10k, 1M and 10M rows against the one-query floor
 	$(BIN)/python -m benchmarks.run
 
 lock:  ## Refresh requirements.lock from a clean resolve of pyproject.toml
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf .lock-venv
 
 clean:  ## Remove everything the pipeline built (data/processed); raw files stay
 	find data/processed -mindepth 1 ! -name .gitkeep -delete
 
-.PHONY: help install demo test bench lock clean
+.PHONY: help install demo test typecheck bench lock clean

@@ -55,7 +55,7 @@ official AS (
     )
     GROUP BY name
 ),
-kelurahan_map AS (
+kelurahan_map AS MATERIALIZED (
     SELECT d.kelurahan, o.kode_kelurahan
     FROM (SELECT DISTINCT kelurahan FROM raw) AS d
     JOIN official AS o
@@ -71,7 +71,7 @@ labels AS (
 months AS (
     SELECT unnest($months, recursive := true)
 ),
-category_map AS (
+category_map AS MATERIALIZED (
     SELECT d.kategori, l.category
     FROM (SELECT DISTINCT kategori FROM raw) AS d
     JOIN labels AS l ON l.label_key = regexp_replace(lower(d.kategori), '[^\p{L}\p{N}]', '', 'g')
@@ -81,12 +81,12 @@ date_texts AS (
     UNION
     SELECT DISTINCT tanggal_akhir FROM raw
 ),
-date_map AS (
+date_map AS MATERIALIZED (
     SELECT written, CAST(try_strptime(written, ['%Y-%m-%d', '%d/%m/%Y']) AS DATE) AS day
     FROM date_texts
     WHERE written IS NOT NULL
 ),
-deliveries AS (
+deliveries AS MATERIALIZED (
     SELECT
         filename,
         row_number() OVER (

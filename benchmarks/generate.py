@@ -120,17 +120,69 @@ CATEGORY_LABELS: dict[str, tuple[tuple[str, float], ...]] = {
 }
 
 FIRST_NAMES = (
-    ("Ahmad", "Muhammad", "Rudi", "Budi", "Hendra", "Syarif", "Rahmat", "Iwan", "Agus", "Firman")
-    + ("Yusuf", "Ket Fui", "Sun Kiong", "Ah Seng", "Yohanes", "Markus", "Petrus", "Antonius")
+    "Ahmad",
+    "Muhammad",
+    "Rudi",
+    "Budi",
+    "Hendra",
+    "Syarif",
+    "Rahmat",
+    "Iwan",
+    "Agus",
+    "Firman",
+    "Yusuf",
+    "Ket Fui",
+    "Sun Kiong",
+    "Ah Seng",
+    "Yohanes",
+    "Markus",
+    "Petrus",
+    "Antonius",
 )
 FIRST_NAMES_FEMALE = (
-    ("Siti", "Nur", "Rina", "Dewi", "Sri", "Fitri", "Yanti", "Ratna", "Aisyah", "Nurul")
-    + ("Kim Fa", "Siu Lan", "Nyuk Lan", "Maria", "Veronika", "Theresia", "Melinda")
+    "Siti",
+    "Nur",
+    "Rina",
+    "Dewi",
+    "Sri",
+    "Fitri",
+    "Yanti",
+    "Ratna",
+    "Aisyah",
+    "Nurul",
+    "Kim Fa",
+    "Siu Lan",
+    "Nyuk Lan",
+    "Maria",
+    "Veronika",
+    "Theresia",
+    "Melinda",
 )
 LAST_NAMES = (
-    ("Saputra", "Hidayat", "Ramadhan", "Kurniawan", "Pratama", "Rahman", "Bong", "Tjhai")
-    + ("Lie", "Liu", "Chin", "Phang", "Lim", "Tan", "Ajun", "Nyangun", "Lawing", "Tingang")
-    + ("Handayani", "Susanti", "Wulandari", "Hasanah", "Maharani", "")
+    "Saputra",
+    "Hidayat",
+    "Ramadhan",
+    "Kurniawan",
+    "Pratama",
+    "Rahman",
+    "Bong",
+    "Tjhai",
+    "Lie",
+    "Liu",
+    "Chin",
+    "Phang",
+    "Lim",
+    "Tan",
+    "Ajun",
+    "Nyangun",
+    "Lawing",
+    "Tingang",
+    "Handayani",
+    "Susanti",
+    "Wulandari",
+    "Hasanah",
+    "Maharani",
+    "",
 )
 JOBS = (
     "Pedagang Kaki Lima",
@@ -525,9 +577,7 @@ def _render(
     kecamatan = _spell(
         rng, kecamatan_of_row, [_kecamatan_spellings(name) for name in kecamatan_names]
     )
-    kategori = _spell(
-        rng, rows.category, [list(CATEGORY_LABELS[code]) for code in CATEGORY_CODES]
-    )
+    kategori = _spell(rng, rows.category, [list(CATEGORY_LABELS[code]) for code in CATEGORY_CODES])
     has_end = rows.end > -(1 << 39)
     frame = pl.DataFrame(
         {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import duckdb
@@ -20,14 +21,16 @@ FILE_REJECTED_REASON = "berkas_ditolak"
 
 PREVIOUS_ENROLMENT_SQL = "SELECT category, kode_kelurahan, kelurahan, kecamatan FROM core.enrolment"
 PREVIOUS_COVERAGE_SQL = "SELECT category, kode_kelurahan, participants FROM mart.coverage_monthly"
-COUNT_SCHEMA = {
-    "category": pl.String,
-    "kode_kelurahan": pl.String,
-    "kelurahan": pl.String,
-    "kecamatan": pl.String,
-    "enrolments": pl.Int64,
-    "participant_months": pl.Int64,
-}
+COUNT_SCHEMA = pl.Schema(
+    {
+        "category": pl.String,
+        "kode_kelurahan": pl.String,
+        "kelurahan": pl.String,
+        "kecamatan": pl.String,
+        "enrolments": pl.Int64,
+        "participant_months": pl.Int64,
+    }
+)
 
 
 def _number(value: int | float) -> str:
@@ -67,7 +70,9 @@ def read_kelurahan_counts(db: Path) -> pl.DataFrame | None:
             coverage = pl.from_arrow(connection.sql(PREVIOUS_COVERAGE_SQL).to_arrow_table())
         finally:
             connection.close()
-        return kelurahan_counts(enrolment, coverage)  # type: ignore[arg-type]
+        # An Arrow table always becomes a DataFrame (pl.from_arrow also returns Series).
+        assert isinstance(enrolment, pl.DataFrame) and isinstance(coverage, pl.DataFrame)
+        return kelurahan_counts(enrolment, coverage)
     except (duckdb.Error, OSError, pl.exceptions.PolarsError):
         return None
 
@@ -267,13 +272,17 @@ def create_run_artifacts(
         tables["audit.file_loads"], tables["audit.rejected_rows"]
     )
     return [
-        create_markdown_artifact(
-            markdown, key=SUMMARY_KEY, description="Ringkasan run jamsos malam ini"
+        _created(
+            create_markdown_artifact(
+                markdown, key=SUMMARY_KEY, description="Ringkasan run jamsos malam ini"
+            )
         ),
-        create_table_artifact(
-            rejections,
-            key=REJECTIONS_KEY,
-            description="Baris dan berkas yang ditolak, per berkas dan alasan",
+        _created(
+            create_table_artifact(
+                rejections,
+                key=REJECTIONS_KEY,
+                description="Baris dan berkas yang ditolak, per berkas dan alasan",
+            )
         ),
     ]
 
@@ -282,6 +291,17 @@ def create_failure_artifact(message: str) -> UUID:
     """Create the markdown artifact of a failed run."""
     from prefect.artifacts import create_markdown_artifact
 
-    return create_markdown_artifact(
-        failure_markdown(message), key=FAILURE_KEY, description="Run jamsos gagal"
+    return _created(
+        create_markdown_artifact(
+            failure_markdown(message), key=FAILURE_KEY, description="Run jamsos gagal"
+        )
     )
+
+
+def _created(artifact_id: UUID | Coroutine[Any, Any, UUID]) -> UUID:
+    """Return the id of an artifact created from synchronous code.
+
+    Prefect's create_*_artifact return a coroutine only when called from an async task or
+    flow; every caller here is synchronous, so the id itself comes back.
+    """
+    return cast(UUID, artifact_id)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -44,7 +43,7 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"GAGAL: {message}", err=True)
     raise typer.Exit(code)
 
@@ -54,7 +53,7 @@ def _settings_or_exit(config: Path | None, **paths: Path | None) -> Settings:
     from flows.config import ConfigError, load_settings
 
     try:
-        return load_settings(config, **paths)
+        return load_settings(config, environ=None, **paths)
     except ConfigError as error:
         typer.echo(f"GAGAL: konfigurasi tidak bisa dipakai: {error}", err=True)
         raise typer.Exit(2) from None
@@ -307,13 +306,11 @@ def report(
         day = date.fromisoformat(report_date) if report_date else report_day(settings)
     except ValueError:
         _fail(f"--date harus berbentuk YYYY-MM-DD, bukan {report_date!r}.", 2)
-        return
     wanted = settings.reports.public if public is None else public
     try:
         files = write_reports(settings.paths.db, settings.paths.reports_dir, settings, day, wanted)
     except ReportError as error:
         _fail(str(error))
-        return
     print(f"Laporan {day.isoformat()} ditulis:")
     for path in files.paths:
         print(f"  {path}")
@@ -324,4 +321,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -173,7 +173,9 @@ def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
                 connection.execute(f"CREATE SCHEMA {schema_name}")
             for table, model in PUBLISHED_MODELS.items():
                 frame = conform(tables[table], model)
-                connection.register("published_frame", frame.to_arrow())
+                # String views pass to DuckDB without a copy into Arrow's older layout.
+                arrow = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+                connection.register("published_frame", arrow)
                 connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
                 connection.unregister("published_frame")
                 for statement in _comment_statements(table, model):

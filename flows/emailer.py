@@ -17,7 +17,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flows.config import EmailSettings
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
@@ -51,7 +51,9 @@ def load_secret_block(name: str) -> str:
     # Imported here: Prefect costs over a second to import and only this path needs it.
     from prefect.blocks.system import Secret
 
-    return str(Secret.load(name).get())
+    # Block.load returns a coroutine only inside an async task or flow; callers here are sync.
+    secret = cast("Secret[str]", Secret.load(name))
+    return str(secret.get())
 
 
 def smtp_password(email: EmailSettings, environ: Mapping[str, str] | None = None) -> str | None:

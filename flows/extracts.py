@@ -1247,7 +1247,7 @@ def _read_sheet(
     return _shape_rows(data, mapping.columns, source_file, sheet.name), None
 
 
-def _first_non_empty_rows(cells: pl.DataFrame) -> list[tuple[int, list[str | None]]]:
+def _first_non_empty_rows(cells: pl.DataFrame) -> list[tuple[int, tuple[str | None, ...]]]:
     """Return the first non-empty rows of a sheet with their spreadsheet row numbers."""
     cell_columns = [name for name in cells.columns if name != SOURCE_ROW]
     if not cell_columns:

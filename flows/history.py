@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
-RUNS_SCHEMA = {
+RUNS_SCHEMA: Mapping[str, pl.DataType | type[pl.DataType]] = {
     "run_id": pl.String,
     "started_at": pl.Datetime("us", "UTC"),
     "finished_at": pl.Datetime("us", "UTC"),

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def load_reference(reference_dir: Path) -> KelurahanReference:
     return KelurahanReference(kelurahan=kelurahan, aliases=aliases)
 
 
-def _empty(schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+def _empty(schema: Mapping[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 

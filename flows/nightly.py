@@ -19,7 +19,7 @@ from flows import database
 from flows.artifacts import create_failure_artifact, create_run_artifacts
 from flows.config import Settings, load_settings
 from flows.extracts import DiscoveredFile, discover_extracts
-from flows.history import utc_now
+from flows.history import RunRecord, utc_now
 from flows.ingest import FileResult, load_reference, process_with_cache, settings_fingerprint
 from flows.pipeline import (
     PipelineError,
@@ -98,8 +98,8 @@ def build_tables_task(
     results: list[FileResult],
     kelurahan: pl.DataFrame,
     run_id: str,
-    started_at: Any,
-) -> tuple[dict[str, pl.DataFrame], Any]:
+    started_at: datetime,
+) -> tuple[dict[str, pl.DataFrame], RunRecord]:
     """Assemble every published table from the files' results."""
     return assemble_tables(settings, files, results, kelurahan, run_id, started_at)
 

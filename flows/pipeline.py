@@ -6,7 +6,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from flows.ingest import (
     FileResult,
 )
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
+from transforms.dates import as_date
 from transforms.program import RULES_VERSION
 from transforms.publication import published_tables
 
@@ -137,7 +138,7 @@ def concat_results(
 
 def run_record(
     run_id: str,
-    started_at,
+    started_at: datetime,
     file_loads: pl.DataFrame | None,
     enrolments: int,
     outcome: str,
@@ -158,7 +159,8 @@ def run_record(
             "rows_rejected": int(file_loads.get_column("rows_rejected").sum()),
         }
         loaded = file_loads.filter(pl.col("status") == FILE_LOADED)
-        data_as_of = loaded.get_column("delivery_date").max() if loaded.height else None
+        latest = loaded.get_column("delivery_date").max() if loaded.height else None
+        data_as_of = None if latest is None else as_date(latest)
     return RunRecord(
         run_id=run_id,
         started_at=started_at,
@@ -178,7 +180,7 @@ def assemble_tables(
     results: list[FileResult],
     reference_kelurahan: pl.DataFrame,
     run_id: str,
-    started_at,
+    started_at: datetime,
 ) -> tuple[dict[str, pl.DataFrame], RunRecord]:
     """Build every published table, including this run's row in audit.runs."""
     file_loads = file_loads_frame(files, results)
@@ -276,7 +278,7 @@ def summarise(
     )
 
 
-def record_failure(settings: Settings, run_id: str, started_at, message: str) -> None:
+def record_failure(settings: Settings, run_id: str, started_at: datetime, message: str) -> None:
     """Add a failed run to the history so the next published audit.runs shows it."""
     paths = database.DatabasePaths(settings.paths.db)
     append_history(paths.run_history, run_record(run_id, started_at, None, 0, "failed", message))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from flows.config import Settings
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED, REJECTION_REASONS
+from transforms.dates import as_date
 from transforms.nik import mask_digit_runs
 from transforms.report_format import (
     format_date,
@@ -354,8 +355,8 @@ def build_content(
     month_tables = _month_tables(data.coverage)
     reference_month = None
     if not month_tables.is_empty():
-        first = month_tables["coverage_month"].min()
-        last = month_tables["coverage_month"].max()
+        first = as_date(month_tables["coverage_month"].min())
+        last = as_date(month_tables["coverage_month"].max())
         reference_month = min(max(report_date.replace(day=1), first), last)
 
     enrolled = _area_cells(
@@ -449,10 +450,10 @@ def _city_months(
     )
     if threshold is None:
         return months
-    participants = [pl.col(f"participants__{code}") for code in codes]
-    overlap = pl.sum_horizontal(participants) - pl.col("persons")
+    participant_columns = [pl.col(f"participants__{code}") for code in codes]
+    overlap = pl.sum_horizontal(participant_columns) - pl.col("persons")
     hide_persons = (
-        pl.any_horizontal(column.is_null() for column in participants)
+        pl.any_horizontal(column.is_null() for column in participant_columns)
         | ((pl.col("persons") > 0) & (pl.col("persons") < threshold))
         | ((overlap > 0) & (overlap < threshold))
     )
@@ -578,20 +579,24 @@ def write_reports(
         return ReportFiles(directory=directory, xlsx=xlsx, pdf=pdf, headline=staff.headline)
     published = build_content(data, report_date, public=True, threshold=threshold)
     public_dir = directory / PUBLIC_DIR_NAME
+    public_xlsx = public_dir / f"laporan_jamsos_publik_{stamp}.xlsx"
+    public_pdf = public_dir / f"laporan_jamsos_publik_{stamp}.pdf"
+    public_csv = public_dir / f"jamsos_peserta_kelurahan_bulanan_{stamp}.csv"
+    public_metadata = public_dir / f"jamsos_peserta_kelurahan_bulanan_{stamp}_metadata.csv"
     files = ReportFiles(
         directory=directory,
         xlsx=xlsx,
         pdf=pdf,
         headline=staff.headline,
-        public_xlsx=public_dir / f"laporan_jamsos_publik_{stamp}.xlsx",
-        public_pdf=public_dir / f"laporan_jamsos_publik_{stamp}.pdf",
-        public_csv=public_dir / f"jamsos_peserta_kelurahan_bulanan_{stamp}.csv",
-        public_metadata=public_dir / f"jamsos_peserta_kelurahan_bulanan_{stamp}_metadata.csv",
+        public_xlsx=public_xlsx,
+        public_pdf=public_pdf,
+        public_csv=public_csv,
+        public_metadata=public_metadata,
     )
-    write_xlsx(published, files.public_xlsx)
-    write_pdf(published, files.public_pdf)
-    write_public_csv(published, files.public_csv)
-    write_metadata_csv(published, files.public_metadata)
+    write_xlsx(published, public_xlsx)
+    write_pdf(published, public_pdf)
+    write_public_csv(published, public_csv)
+    write_metadata_csv(published, public_metadata)
     return files
 
 
@@ -818,7 +823,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: Repo
     sheet = _Sheet(workbook, "Ringkasan", styles)
     headline = content.headline
     row = _title_block(sheet, content, content.program_name)
-    facts = [
+    facts: list[tuple[str, date | int | None, Literal["day", "month", "rupiah"]]] = [
         ("Tanggal laporan", headline.report_date, "day"),
         ("Data per (kiriman terakhir)", headline.data_as_of, "day"),
         ("Bulan laporan", headline.reference_month, "month"),
@@ -828,12 +833,12 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: Repo
         sheet.text(row, 0, label, styles.label)
         if value is None:
             sheet.text(row, 1, "-")
-        elif kind == "day":
-            sheet.day(row, 1, value)
+        elif isinstance(value, int):
+            sheet.rupiah(row, 1, value)
         elif kind == "month":
             sheet.month(row, 1, value)
         else:
-            sheet.rupiah(row, 1, value)
+            sheet.day(row, 1, value)
         row += 1
     row += 1
     premium_to_date = f"Premi s.d. {format_month(headline.premium_month)}"
@@ -1306,7 +1311,11 @@ def metadata_entries(content: ReportContent) -> list[tuple[str, str]]:
     """Return the metadata of the public table: source, period, definitions, method."""
     headline = content.headline
     months = content.city_months["coverage_month"]
-    period = f"{format_month(months.min())} - {format_month(months.max())}" if len(months) else "-"
+    period = (
+        f"{format_month(as_date(months.min()))} - {format_month(as_date(months.max()))}"
+        if len(months)
+        else "-"
+    )
     entries = [
         (
             "judul",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandera.polars as pa
 import polars as pl
@@ -22,22 +23,23 @@ KODE_KELURAHAN_PATTERN = r"^61\.72\.0[1-5]\.100[1-7]$"
 FULL_NIK_RUN = r"\d{16}"
 
 
-def _source_file() -> object:
+# Each helper returns what pa.Field returns: typed Any so that it fits any column annotation.
+def _source_file() -> Any:
     return pa.Field(description="Path of the extract relative to the raw folder, '/' separated.")
 
 
-def _source_sheet() -> object:
+def _source_sheet() -> Any:
     return pa.Field(nullable=True, description="Worksheet name (XLSX); null for CSV.")
 
 
-def _source_row() -> object:
+def _source_row() -> Any:
     return pa.Field(
         ge=1,
         description="Row number as a person sees it: spreadsheet row, or CSV line where it starts.",
     )
 
 
-def _cell(column: str) -> object:
+def _cell(column: str) -> Any:
     return pa.Field(
         nullable=True,
         description=f"Text of the {column} cell, stripped; null when empty.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import pandera.polars as pa
 import polars as pl
 
@@ -19,37 +21,38 @@ SEXES = ("L", "P")
 AGE_GROUPS = ("<15", "15-24", "25-34", "35-44", "45-54", "55-64", "65+", "tidak diketahui")
 
 
-def _category(**kwargs: object) -> object:
+# Each helper returns what pa.Field returns: typed Any so that it fits any column annotation.
+def _category(*, unique: bool = False) -> Any:
     return pa.Field(
         isin=list(CATEGORY_CODES),
         description="Category code: pekerja_rentan or sawit_bpu (see ref.category).",
-        **kwargs,
+        unique=unique,
     )
 
 
-def _kode_kelurahan() -> object:
+def _kode_kelurahan() -> Any:
     return pa.Field(
         str_matches=KODE_KELURAHAN_PATTERN,
         description="Kemendagri code of the kelurahan, e.g. 61.72.01.1001 (see ref.kelurahan).",
     )
 
 
-def _kode_kecamatan() -> object:
+def _kode_kecamatan() -> Any:
     return pa.Field(
         str_matches=KODE_KECAMATAN_PATTERN,
         description="Kemendagri code of the kecamatan, e.g. 61.72.01 (not the BPS code).",
     )
 
 
-def _kelurahan() -> object:
+def _kelurahan() -> Any:
     return pa.Field(description="Official kelurahan name (Kemendagri).")
 
 
-def _kecamatan() -> object:
+def _kecamatan() -> Any:
     return pa.Field(description="Official kecamatan name (Kemendagri).")
 
 
-def _coverage_month() -> object:
+def _coverage_month() -> Any:
     return pa.Field(description="First day of the calendar month the premium covers.")
 
 
@@ -339,8 +342,8 @@ class Runs(pa.DataFrameModel):
     """audit.runs."""
 
     run_id: str = pa.Field(description="Identifier of the run (Prefect flow run id if any).")
-    started_at: pl.Datetime(time_zone="UTC") = pa.Field(description="Start time (UTC).")
-    finished_at: pl.Datetime(time_zone="UTC") = pa.Field(description="End time (UTC).")
+    started_at: Annotated[pl.Datetime, "us", "UTC"] = pa.Field(description="Start time (UTC).")
+    finished_at: Annotated[pl.Datetime, "us", "UTC"] = pa.Field(description="End time (UTC).")
     data_as_of: pl.Date = pa.Field(nullable=True, description="Latest delivery date loaded.")
     code_version: str = pa.Field(description="jamsos version and rules version.")
     files_seen: int = pa.Field(ge=0, description="Files in audit.file_loads.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 MONTHS: dict[str, int] = {
@@ -84,3 +86,13 @@ def parse_contract_date(expr: pl.Expr) -> pl.Expr:
     year, month, day = _date_parts(expr)
     iso = pl.format("{}-{}-{}", year, month.str.zfill(2), day.str.zfill(2))
     return iso.str.to_date("%Y-%m-%d", strict=False)
+
+
+def as_date(value: object) -> date:
+    """Return a scalar read from a polars Date column, such as `Series.max()`, as a date.
+
+    polars types such scalars as any Python value; a null or another type raises TypeError.
+    """
+    if not isinstance(value, date):
+        raise TypeError(f"expected a date, got {value!r}")
+    return value

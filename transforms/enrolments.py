@@ -61,18 +61,21 @@ def hmac_sha256_hex(values: pl.Series, key: bytes) -> pl.Series:
 
 def age_group(birth_date: pl.Expr, on: date) -> pl.Expr:
     """Return the age group (in whole years on the given day) of a birth date."""
-    years = (
-        pl.lit(on.year)
-        - birth_date.dt.year()
-        - (
-            (birth_date.dt.month() > on.month)
-            | ((birth_date.dt.month() == on.month) & (birth_date.dt.day() > on.day))
-        ).cast(pl.Int32)
+    # Whole years are the floor of the difference of YYYYMMDD numbers divided by 10,000.
+    birth = (
+        birth_date.dt.year() * 10_000
+        + birth_date.dt.month().cast(pl.Int32) * 100
+        + birth_date.dt.day().cast(pl.Int32)
     )
-    expression = pl.when(birth_date.is_null()).then(pl.lit(AGE_GROUP_UNKNOWN))
+    years = (on.year * 10_000 + on.month * 100 + on.day - birth) // 10_000
+    labels: dict[int, str] = {}
+    lower = 0
     for upper, label in AGE_GROUP_BOUNDS:
-        expression = expression.when(years < upper).then(pl.lit(label))
-    return expression.otherwise(pl.lit(AGE_GROUP_OLDEST))
+        labels.update(dict.fromkeys(range(lower, upper), label))
+        lower = upper
+    labels[lower] = AGE_GROUP_OLDEST
+    by_years = years.clip(0, lower).replace_strict(labels, return_dtype=pl.String)
+    return pl.when(birth_date.is_null()).then(pl.lit(AGE_GROUP_UNKNOWN)).otherwise(by_years)
 
 
 def privatise_accepted_rows(accepted: pl.DataFrame, key: bytes, launch_date: date) -> pl.DataFrame:
@@ -169,4 +172,34 @@ def build_enrolments(
         "source_row",
         "delivery_date",
         "replaced_rows",
-    ).sort("category", "kode_kelurahan", "person_key")
+    ).pipe(_sort_by_place_and_person)
+
+
+def _sort_by_place_and_person(enrolments: pl.DataFrame) -> pl.DataFrame:
+    """Sort by category, kode_kelurahan and person_key, comparing numbers where that is exact.
+
+    Sorting millions of 64-character keys as text is slow. The rank of the (category,
+    kode_kelurahan) pair and the first hex digits of a lower-case hex key together make one
+    63-bit number that sorts as the texts do. Only when two keys share that number, or a
+    key is not lower-case hex, does the sort compare the texts.
+    """
+    groups = (
+        enrolments.select("category", "kode_kelurahan")
+        .unique()
+        .sort("category", "kode_kelurahan")
+        .with_row_index("_group")
+    )
+    digits = (63 - groups.height.bit_length()) // 4
+    prefix = pl.col("person_key").str.slice(0, digits)
+    keyed = enrolments.join(
+        groups, on=["category", "kode_kelurahan"], how="left", maintain_order="left"
+    ).with_columns(
+        _key=pl.when(prefix.str.contains(f"^[0-9a-f]{{{digits}}}$")).then(
+            pl.col("_group").cast(pl.Int64) * 16**digits
+            + prefix.str.to_integer(base=16, strict=False)
+        )
+    )
+    key = keyed.get_column("_key")
+    if key.null_count() or key.n_unique() != key.len():
+        return enrolments.sort("category", "kode_kelurahan", "person_key")
+    return keyed.sort("_key").drop("_group", "_key")

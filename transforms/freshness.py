@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from schemas.columns import FILE_LOADED
+from transforms.dates import as_date
 from transforms.program import ProgramRules
 from transforms.report_format import format_month
 
@@ -47,7 +48,7 @@ def stale_delivery_warnings(
             "Belum ada satu pun kiriman data yang berhasil dimuat. Periksa folder data mentah "
             "dan daftar berkas yang ditolak."
         ]
-    latest: date = loaded.get_column("delivery_date").max()  # type: ignore[assignment]
+    latest = as_date(loaded.get_column("delivery_date").max())
     age = (today - latest).days
     if age <= stale_after_days:
         return []

@@ -60,16 +60,19 @@ def coverage_city_monthly(coverage: pl.DataFrame) -> pl.DataFrame:
 
 def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
     """Count distinct persons covered per month in any category, each person once."""
-    categories_per_person = enrolments.group_by("person_key").agg(enrolled=pl.len())
-    with_count = enrolments.join(categories_per_person, on="person_key", how="left")
+    rows = enrolments.select("person_key", "coverage_start_month", "coverage_months")
+    rows = rows.with_row_index("_row")
+    several_rows = _rows_of_repeated_persons(rows)
+    known = pl.col("person_key").is_not_null()
+    several = pl.col("_row").is_in(several_rows.implode())
     single = (
-        with_count.filter(pl.col("enrolled") == 1)
+        rows.filter(known & ~several)
         .group_by("coverage_start_month", "coverage_months")
         .agg(persons=pl.len())
     )
     single_by_month = _spread_over_months(single.with_columns(all=pl.lit(1)), ["all"], "persons")
     several_by_month = (
-        with_count.filter(pl.col("enrolled") > 1)
+        rows.filter(known & several)
         .with_columns(month_offset=pl.int_ranges(0, pl.col("coverage_months")))
         .explode("month_offset")
         .with_columns(
@@ -86,6 +89,17 @@ def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("persons").sum().cast(pl.Int64))
         .sort("coverage_month")
     )
+
+
+def _rows_of_repeated_persons(rows: pl.DataFrame) -> pl.Series:
+    """Return the _row of every row whose person_key occurs more than once.
+
+    Equal keys share their first hex digits, so the exact (slow) comparison of whole
+    64-character keys runs only on rows whose 60-bit prefix repeats or is not hex.
+    """
+    prefix = pl.col("person_key").str.slice(0, 15).str.to_integer(base=16, strict=False)
+    maybe = rows.filter(prefix.is_duplicated() | prefix.is_null())
+    return maybe.filter(pl.col("person_key").is_duplicated()).get_column("_row")
 
 
 def progress_by_category(enrolments: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -51,6 +52,9 @@ from transforms.nik import (
     nik_month_is_valid,
 )
 from transforms.program import ProgramRules
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 CATEGORY = "category"
 START_DATE = "start_date"
@@ -130,7 +134,7 @@ def _first_reason(rules: ProgramRules) -> pl.Expr:
         (END_DATE_INVALID, pl.col(TANGGAL_AKHIR).is_not_null() & end.is_null()),
         (END_BEFORE_START, end < start),
     )
-    chain = pl.when(checks[0][1]).then(pl.lit(checks[0][0]))
+    chain: Then | ChainedThen = pl.when(checks[0][1]).then(pl.lit(checks[0][0]))
     for reason, failed in checks[1:]:
         chain = chain.when(failed.fill_null(False)).then(pl.lit(reason))
     return chain.otherwise(pl.lit(None, dtype=pl.String))
