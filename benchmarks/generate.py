@@ -23,6 +23,7 @@ import math
 import shutil
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -377,13 +378,15 @@ def _kecamatan_spellings(name: str) -> list[tuple[str | None, float]]:
     return [(name, 0.50), (name.upper(), 0.15), (f"Kec. {name}", 0.10), (None, 0.25)]
 
 
-def _weights(options: list[tuple[object, float]]) -> np.ndarray:
+def _weights(options: Sequence[tuple[object, float]]) -> np.ndarray:
     weights = np.array([weight for _, weight in options], dtype=float)
     return weights / weights.sum()
 
 
 def _spell(
-    rng: np.random.Generator, groups: np.ndarray, spellings: list[list[tuple[str | None, float]]]
+    rng: np.random.Generator,
+    groups: np.ndarray,
+    spellings: Sequence[Sequence[tuple[str | None, float]]],
 ) -> pl.Series:
     """Pick, for each row, one spelling of the row's group, as weighted."""
     flat: list[str | None] = []

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.generate import (
     BENCHMARKS_DIR,
@@ -45,6 +45,11 @@ from benchmarks.generate import (
     parse_size,
     size_label,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from flows.config import Settings
 
 RESULTS_FILE = BENCHMARKS_DIR / "results.json"
 README_FILE = BENCHMARKS_DIR / "README.md"
@@ -91,7 +96,9 @@ def _time_stages(stages: dict[str, float]) -> None:
             print(f"warning: {module_name}.{function_name} not found, not timed", file=sys.stderr)
             continue
 
-        def timed(*args: Any, _original: Callable = original, _stage: str = stage, **kw: Any):
+        def timed(
+            *args: Any, _original: Callable[..., Any] = original, _stage: str = stage, **kw: Any
+        ) -> Any:
             started = time.perf_counter()
             try:
                 return _original(*args, **kw)
@@ -101,7 +108,7 @@ def _time_stages(stages: dict[str, float]) -> None:
         setattr(module, function_name, timed)
 
 
-def _settings(raw_dir: Path, work: Path):
+def _settings(raw_dir: Path, work: Path) -> Settings:
     from flows.config import load_settings
 
     os.environ["JAMSOS_NIK_KEY"] = BENCH_NIK_KEY
@@ -303,7 +310,7 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def _mart(db: Path):
+def _mart(db: Path) -> pl.DataFrame:
     import duckdb
 
     connection = duckdb.connect(str(db), read_only=True)
@@ -497,11 +504,11 @@ def results_table(results: dict[str, Any]) -> str:
     def row(name: str, value: Callable[[dict[str, Any]], str]) -> None:
         lines.append(f"| {name} | " + " | ".join(value(sizes[label]) for label in labels) + " |")
 
+    def stage_seconds(stage: str) -> Callable[[dict[str, Any]], str]:
+        return lambda size: _seconds(size["pipeline"]["stages"].get(stage, 0.0))
+
     for stage in (*STAGES, "cache", "other"):
-        row(
-            f"pipeline: {stage}",
-            lambda size, stage=stage: _seconds(size["pipeline"]["stages"].get(stage, 0.0)),
-        )
+        row(f"pipeline: {stage}", stage_seconds(stage))
     row("**pipeline, full night**", lambda size: f"**{_seconds(size['pipeline']['seconds'])}**")
     row("night with no new files", lambda size: _seconds(size["no_new_files"]["seconds"]))
     row("floor (one DuckDB query)", lambda size: _seconds(size["floor"]["seconds"]))
@@ -630,7 +637,7 @@ def write_readme_tables(results: dict[str, Any], readme: Path = README_FILE) -> 
         block = f"{start}\n{table}\n{end}"
         if start in text and end in text:
             pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
-            text = pattern.sub(lambda _, block=block: block, text)
+            text = pattern.sub(block.replace("\\", "\\\\"), text)
         else:
             text = text.rstrip() + f"\n\n## {name.capitalize()}\n\n{block}\n"
     readme.write_text(text, encoding="utf-8")
@@ -695,7 +702,8 @@ def main() -> None:
         results["distributed"] = demo
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     arguments.output.write_text(json.dumps(results, indent=1, default=str) + "\n", "utf-8")
-    write_readme_tables(results)
+    if arguments.output.resolve() == RESULTS_FILE:
+        write_readme_tables(results)
     print(results_table(results))
     print(targets_table(results))
 
