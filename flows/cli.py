@@ -93,7 +93,13 @@ def print_summary(summary: object) -> None:
 
     assert isinstance(summary, RunSummary)
     files = summary.files_by_status
-    print(f"Terbit: {summary.db}  ({summary.seconds:.1f} detik)")
+    if summary.unchanged:
+        print(
+            f"Tidak ada yang baru sejak terbitan terakhir: {summary.db} tetap dipakai "
+            f"({summary.seconds:.1f} detik)."
+        )
+    else:
+        print(f"Terbit: {summary.db}  ({summary.seconds:.1f} detik)")
     if summary.data_as_of:
         print(f"Data per tanggal kirim terakhir: {summary.data_as_of.isoformat()}")
     print(

@@ -307,6 +307,28 @@ def publish_lock(paths: DatabasePaths) -> Iterator[None]:
         os.close(descriptor)
 
 
+def query_frame(path: Path, query: str) -> pl.DataFrame:
+    """Run one query on a published database (read-only connection) into a polars frame."""
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        frame = pl.from_arrow(connection.sql(query).to_arrow_table())
+    finally:
+        connection.close()
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def published_input_fingerprint(path: Path) -> str | None:
+    """Return the input fingerprint a published database was built from, if it can be read."""
+    if not path.is_file():
+        return None
+    try:
+        value = query_frame(path, "SELECT input_fingerprint FROM ref.program").item()
+    except (duckdb.Error, OSError, ValueError, pl.exceptions.PolarsError):
+        return None
+    return str(value) if value else None
+
+
 def read_table(path: Path, table: str) -> pl.DataFrame:
     """Read one table of a published database into a polars frame (read-only connection)."""
     if table not in PUBLISHED_MODELS and table not in {"core.coverage"}:

@@ -25,10 +25,12 @@ from flows.pipeline import (
     PipelineError,
     RunSummary,
     assemble_tables,
+    input_fingerprint,
     publish,
     record_failure,
     record_success,
     summarise,
+    unchanged_summary,
 )
 from flows.secrets import key_fingerprint, load_nik_key
 from transforms.freshness import freshness_warnings
@@ -99,9 +101,10 @@ def build_tables_task(
     kelurahan: pl.DataFrame,
     run_id: str,
     started_at: datetime,
+    inputs: str,
 ) -> tuple[dict[str, pl.DataFrame], RunRecord]:
     """Assemble every published table from the files' results."""
-    return assemble_tables(settings, files, results, kelurahan, run_id, started_at)
+    return assemble_tables(settings, files, results, kelurahan, run_id, started_at, inputs)
 
 
 @task(
@@ -142,7 +145,10 @@ def artifacts_task(
 
 
 def report_run(
-    settings: Settings, summary: RunSummary, tables: dict[str, pl.DataFrame]
+    settings: Settings,
+    summary: RunSummary,
+    tables: dict[str, pl.DataFrame],
+    previous_db: Path | None = None,
 ) -> list[str]:
     """Log the freshness warnings and create the artifacts of a published run.
 
@@ -155,9 +161,8 @@ def report_run(
         warnings = freshness_task(settings, tables, today)
         for warning in warnings:
             logger.warning(warning)
-        artifacts_task(
-            summary, tables, database.DatabasePaths(settings.paths.db).previous, warnings
-        )
+        compared_with = previous_db or database.DatabasePaths(settings.paths.db).previous
+        artifacts_task(summary, tables, compared_with, warnings)
     except Exception as error:
         logger.warning(
             "Ringkasan run tidak dapat dibuat; database tetap terbit. %s: %s",
@@ -175,6 +180,23 @@ def report_failure(message: str) -> None:
         get_run_logger().warning("Artefak run gagal tidak dapat dibuat: %s", error)
 
 
+def keep_publication(
+    settings: Settings, run_id: str, started_at: datetime, clock: float
+) -> RunSummary:
+    """Leave the published database as it is: nothing it was built from has changed."""
+    logger = get_run_logger()
+    logger.info(
+        "Tidak ada kiriman baru dan tidak ada perubahan aturan atau pengaturan sejak terbitan "
+        "terakhir: database yang terbit tetap dipakai."
+    )
+    summary, tables, record = unchanged_summary(
+        settings, run_id, started_at, time.perf_counter() - clock
+    )
+    record_success(settings, record)
+    warnings = report_run(settings, summary, tables, previous_db=settings.paths.db)
+    return replace(summary, freshness_warnings=tuple(warnings))
+
+
 def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
     """Run every step once; raise PipelineError (published file untouched) on failure."""
     logger = get_run_logger()
@@ -189,7 +211,10 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             reference = load_reference(settings.paths.reference_dir)
             key = load_nik_key(settings.paths.key_file)
             fingerprint = settings_fingerprint(settings.rules, reference, key_fingerprint(key))
+            inputs = input_fingerprint(files, fingerprint)
             stages["discover"] = time.perf_counter() - clock
+            if database.published_input_fingerprint(paths.published) == inputs:
+                return keep_publication(settings, run_id, started_at, clock)
             results: list[FileResult] = []
             for position, file in enumerate(files, start=1):
                 result = process_extract_task(
@@ -216,7 +241,7 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             stages["ingest"] = time.perf_counter() - clock - stages["discover"]
             mark = time.perf_counter()
             tables, record = build_tables_task(
-                settings, files, results, reference.kelurahan, run_id, started_at
+                settings, files, results, reference.kelurahan, run_id, started_at, inputs
             )
             stages["tables"] = time.perf_counter() - mark
             mark = time.perf_counter()

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
 import polars as pl
 
-from flows import database
+from flows import database, ingest
 from flows.config import PROJECT_ROOT, Settings
 from flows.extracts import DiscoveredFile
 from flows.history import RunRecord, append_history, read_history, runs_frame, utc_now
@@ -68,6 +69,7 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     freshness_warnings: tuple[str, ...] = ()
     report_files: tuple[Path, ...] = ()
+    unchanged: bool = False
 
 
 def code_version() -> str:
@@ -91,6 +93,58 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         pass
     return f"jamsos {version}{commit}, rules {RULES_VERSION}"
+
+
+def input_fingerprint(files: list[DiscoveredFile], settings_fingerprint: str) -> str:
+    """Fingerprint everything a publication is built from: files, rules, settings, code."""
+    lines = [f"rules {ingest.RULES_VERSION}", f"settings {settings_fingerprint}", code_version()]
+    lines += [
+        "|".join(
+            str(value)
+            for value in (
+                file.source_file,
+                file.kind,
+                file.sha256,
+                file.size_bytes,
+                file.delivery_date,
+                file.date_source,
+                file.duplicate_of,
+                file.problem,
+            )
+        )
+        for file in files
+    ]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def unchanged_summary(
+    settings: Settings, run_id: str, started_at: datetime, seconds: float
+) -> tuple[RunSummary, dict[str, pl.DataFrame], RunRecord]:
+    """Describe a night with nothing new from the published database itself."""
+    path = settings.paths.db
+    names = (
+        "audit.file_loads",
+        "audit.rejected_rows",
+        "audit.row_warnings",
+        "mart.progress_by_category",
+        "mart.coverage_monthly",
+        "mart.coverage_city_monthly",
+    )
+    tables = {name: database.read_table(path, name) for name in names}
+    tables["core.enrolment"] = database.query_frame(
+        path, "SELECT category, kode_kelurahan, kelurahan, kecamatan FROM core.enrolment"
+    )
+    persons = database.query_frame(
+        path, "SELECT count(DISTINCT person_key) AS persons FROM core.enrolment"
+    ).item()
+    file_loads = tables["audit.file_loads"]
+    record = run_record(
+        run_id, started_at, file_loads, tables["core.enrolment"].height, "unchanged"
+    )
+    summary = summarise(
+        run_id, settings, tables, [], seconds, {}, record.data_as_of, persons=int(persons)
+    )
+    return replace(summary, unchanged=True), tables, record
 
 
 def file_loads_frame(files: list[DiscoveredFile], results: list[FileResult]) -> pl.DataFrame:
@@ -181,6 +235,7 @@ def assemble_tables(
     reference_kelurahan: pl.DataFrame,
     run_id: str,
     started_at: datetime,
+    input_fingerprint: str = "",
 ) -> tuple[dict[str, pl.DataFrame], RunRecord]:
     """Build every published table, including this run's row in audit.runs."""
     file_loads = file_loads_frame(files, results)
@@ -196,6 +251,7 @@ def assemble_tables(
         kelurahan=reference_kelurahan,
         rules=settings.rules,
         program_name=settings.program_name,
+        input_fingerprint=input_fingerprint,
     )
     record = run_record(
         run_id, started_at, file_loads, tables["core.enrolment"].height, "published"
@@ -251,13 +307,15 @@ def summarise(
     seconds: float,
     stage_seconds: dict[str, float],
     data_as_of: date | None,
+    persons: int | None = None,
 ) -> RunSummary:
     """Return the numbers the command line prints and the artifacts show."""
     file_loads = tables["audit.file_loads"]
     statuses = file_loads.group_by("status").len()
     reasons = tables["audit.rejected_rows"].group_by("reason").len().sort("reason")
     progress = tables["mart.progress_by_category"]
-    persons = tables["core.enrolment"].get_column("person_key").n_unique()
+    if persons is None:
+        persons = tables["core.enrolment"].get_column("person_key").n_unique()
     return RunSummary(
         run_id=run_id,
         published=True,

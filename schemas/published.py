@@ -102,6 +102,12 @@ class RefProgram(pa.DataFrameModel):
     start_date_max: pl.Date = pa.Field(description="Latest accepted tanggal_mulai.")
     monthly_premium_idr: int = pa.Field(ge=0, description="Premium per person per month (Rp).")
     rules_version: str = pa.Field(description="Version of the validation rules of this run.")
+    input_fingerprint: str = pa.Field(
+        description=(
+            "Fingerprint of everything the database was built from (files' bytes and dates, "
+            "rules, settings, code); a night with the same fingerprint publishes nothing new."
+        )
+    )
 
     class Config:
         strict = True
@@ -355,7 +361,11 @@ class Runs(pa.DataFrameModel):
     rows_rejected: int = pa.Field(ge=0, description="Rows rejected.")
     enrolments: int = pa.Field(ge=0, description="Enrolments after corrections.")
     outcome: str = pa.Field(
-        isin=["published", "failed"], description="published, or failed (nothing changed)."
+        isin=["published", "unchanged", "failed"],
+        description=(
+            "published; unchanged (nothing new since the last publication, file kept); "
+            "or failed (nothing changed)."
+        ),
     )
     message: str = pa.Field(nullable=True, description="Why a run failed.")
 

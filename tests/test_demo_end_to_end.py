@@ -20,6 +20,7 @@ from flows.pipeline import RunSummary
 from tests.conftest import write_test_config
 
 MONTHS = {"pekerja_rentan": 5, "sawit_bpu": 12}
+LATE_ENROLMENT = "6172042902960009"
 TABLES_COMPARED = [name for name in database.PUBLISHED_MODELS if name != "audit.runs"]
 
 
@@ -29,8 +30,10 @@ class DemoRun:
     manifest: DemoManifest
     first: RunSummary
     second: RunSummary
+    third: RunSummary
     first_tables: dict[str, pl.DataFrame]
     second_tables: dict[str, pl.DataFrame]
+    third_tables: dict[str, pl.DataFrame]
 
 
 def read_all_tables(path: Path) -> dict[str, pl.DataFrame]:
@@ -49,7 +52,15 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) ->
     first_tables = read_all_tables(settings.paths.db)
     second = nightly(config_file=str(config))
     second_tables = read_all_tables(settings.paths.db)
-    return DemoRun(settings, manifest, first, second, first_tables, second_tables)
+    (settings.paths.raw_dir / "2026-03-20_susulan_satu_peserta.csv").write_text(
+        "NIK;Kelurahan;Kategori;TMT\n" + LATE_ENROLMENT + ";Naram;Pekerja Rentan;2/3/2026\n",
+        encoding="utf-8",
+    )
+    third = nightly(config_file=str(config))
+    third_tables = read_all_tables(settings.paths.db)
+    return DemoRun(
+        settings, manifest, first, second, third, first_tables, second_tables, third_tables
+    )
 
 
 def month_add(month: date, offset: int) -> date:
@@ -138,15 +149,27 @@ def test_file_loads_match_every_file_the_generator_wrote(demo_run: DemoRun) -> N
     assert loads.get_column("delivery_rank").to_list() == list(range(1, loads.height + 1))
 
 
-def test_second_run_reuses_every_file_and_publishes_identical_tables(
+def test_night_without_anything_new_keeps_the_publication_as_it_is(
     demo_run: DemoRun,
 ) -> None:
-    loaded = demo_run.first.files_by_status["loaded"]
-    assert demo_run.second.files_from_cache == loaded
-    for name in TABLES_COMPARED:
+    assert demo_run.second.unchanged
+    assert demo_run.second.files_from_cache == 0
+    assert demo_run.second.enrolments_by_category == demo_run.first.enrolments_by_category
+    assert demo_run.second.rejected_by_reason == demo_run.first.rejected_by_reason
+    assert demo_run.second.persons == demo_run.first.persons
+    for name in database.PUBLISHED_MODELS:
         assert demo_run.first_tables[name].equals(demo_run.second_tables[name]), name
-    runs = demo_run.second_tables["audit.runs"]
-    assert runs.get_column("outcome").to_list() == ["published", "published"]
+
+
+def test_new_delivery_reuses_the_stored_results_of_earlier_files(demo_run: DemoRun) -> None:
+    loaded = demo_run.first.files_by_status["loaded"]
+    assert not demo_run.third.unchanged
+    assert demo_run.third.files_from_cache == loaded
+    assert demo_run.third.enrolments_by_category["pekerja_rentan"] == 7738
+    for name in ("audit.rejected_rows", "audit.row_warnings"):
+        assert demo_run.first_tables[name].equals(demo_run.third_tables[name]), name
+    runs = demo_run.third_tables["audit.runs"]
+    assert runs.get_column("outcome").to_list() == ["published", "unchanged", "published"]
 
 
 def personal_values(raw_dir: Path) -> set[str]:

@@ -11,7 +11,7 @@ from transforms.program import RULES_VERSION, ProgramRules
 
 
 def reference_tables(
-    kelurahan: pl.DataFrame, rules: ProgramRules, program_name: str
+    kelurahan: pl.DataFrame, rules: ProgramRules, program_name: str, input_fingerprint: str = ""
 ) -> dict[str, pl.DataFrame]:
     """Return ref.program, ref.kelurahan and ref.category for these settings."""
     program = pl.DataFrame(
@@ -22,6 +22,7 @@ def reference_tables(
             "start_date_max": [rules.start_date_max],
             "monthly_premium_idr": [rules.monthly_premium_idr],
             "rules_version": [RULES_VERSION],
+            "input_fingerprint": [input_fingerprint],
         }
     )
     category = pl.DataFrame(
@@ -74,12 +75,13 @@ def published_tables(
     kelurahan: pl.DataFrame,
     rules: ProgramRules,
     program_name: str,
+    input_fingerprint: str = "",
 ) -> dict[str, pl.DataFrame]:
     """Return every table of the published database, keyed by its qualified name."""
     candidates = enrolment_candidates(enrolment_rows, file_loads)
     enrolments = build_enrolments(candidates, kelurahan, rules.months_by_category)
     return {
-        **reference_tables(kelurahan, rules, program_name),
+        **reference_tables(kelurahan, rules, program_name, input_fingerprint),
         "core.enrolment": enrolments,
         **statistics_tables(enrolments, rules),
         "audit.file_loads": file_loads,
