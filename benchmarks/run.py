@@ -135,7 +135,13 @@ def measure_pipeline(raw_dir: Path, work: Path, fresh: bool) -> dict[str, Any]:
     from flows.extracts import discover_extracts
     from flows.history import utc_now
     from flows.ingest import load_reference, process_with_cache, settings_fingerprint
-    from flows.pipeline import assemble_tables, publish, record_success
+    from flows.pipeline import (
+        assemble_tables,
+        input_fingerprint,
+        publish,
+        record_success,
+        unchanged_summary,
+    )
     from flows.secrets import key_fingerprint, load_nik_key
 
     clock = time.perf_counter()
@@ -145,7 +151,28 @@ def measure_pipeline(raw_dir: Path, work: Path, fresh: bool) -> dict[str, Any]:
         reference = load_reference(settings.paths.reference_dir)
         key = load_nik_key(settings.paths.key_file)
         fingerprint = settings_fingerprint(settings.rules, reference, key_fingerprint(key))
+        inputs = input_fingerprint(files, fingerprint)
         stages["read"] = stages.get("read", 0.0) + time.perf_counter() - clock
+        if database.published_input_fingerprint(settings.paths.db) == inputs:
+            summary, _, unchanged = unchanged_summary(
+                settings, f"bench-{time.time_ns()}", started_at, time.perf_counter() - clock
+            )
+            record_success(settings, unchanged)
+            seconds = time.perf_counter() - clock
+            stages["other"] = seconds - stages["read"]
+            return {
+                "seconds": seconds,
+                "stages": stages,
+                "unchanged": True,
+                "rows_read": summary.rows_read,
+                "rows_accepted": summary.rows_accepted,
+                "rows_rejected": summary.rows_rejected,
+                "enrolments": sum(summary.enrolments_by_category.values()),
+                "files_from_cache": 0,
+                "files": len(files),
+                "peak_rss_mb": peak_rss_mb(),
+                "db": str(settings.paths.db),
+            }
         per_file = time.perf_counter()
         results = [
             process_with_cache(
@@ -156,7 +183,13 @@ def measure_pipeline(raw_dir: Path, work: Path, fresh: bool) -> dict[str, Any]:
         per_file = time.perf_counter() - per_file
         assembled = time.perf_counter()
         tables, record = assemble_tables(
-            settings, files, results, reference.kelurahan, f"bench-{time.time_ns()}", started_at
+            settings,
+            files,
+            results,
+            reference.kelurahan,
+            f"bench-{time.time_ns()}",
+            started_at,
+            inputs,
         )
         assembled = time.perf_counter() - assembled
         published = time.perf_counter()
