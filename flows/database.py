@@ -333,10 +333,4 @@ def read_table(path: Path, table: str) -> pl.DataFrame:
     """Read one table of a published database into a polars frame (read-only connection)."""
     if table not in PUBLISHED_MODELS and table not in {"core.coverage"}:
         raise KeyError(table)
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        frame = pl.from_arrow(connection.sql(f"SELECT * FROM {table}").to_arrow_table())
-        assert isinstance(frame, pl.DataFrame)
-        return frame
-    finally:
-        connection.close()
+    return query_frame(path, f"SELECT * FROM {table}")

@@ -41,6 +41,7 @@ from schemas.columns import (
     TANGGAL_MULAI,
 )
 from transforms.headers import HeaderMapping, find_header_row, map_headers
+from transforms.nik import mask_digit_runs
 
 FileKind = Literal["csv", "xlsx", "other", "symlink"]
 DateSource = Literal["file_name", "modified_time"]
@@ -89,8 +90,8 @@ MAX_CELLS_NAMED = 5
 # whose default field limit (128 KB) would stop it at one long title cell.
 csv.field_size_limit(max(csv.field_size_limit(), 2 * HEADER_SCAN_BYTES))
 
-_NAME_DATE = re.compile(r"(?<!\d)(?:(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2}))(?!\d)")
 _LONG_DIGIT_RUN = re.compile(r"\d{16,}")
+_NAME_DATE = re.compile(r"(?<!\d)(?:(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2}))(?!\d)")
 _FOOTER_START = r"(?i)^(jumlah|total)"
 _NUMBER_LIKE = r"^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$"
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -458,7 +459,7 @@ def read_extract(
         if rows.height == 0:
             raise ExtractRejected(MSG_NO_DATA)
     except ExtractRejected as rejection:
-        return _rejected(mask_digits(str(rejection)), notes)
+        return _rejected(mask_digit_runs(str(rejection)), notes)
     except PermissionError:
         return _rejected(MSG_DENIED, notes)
     except Exception as error:  # a bad file must never stop the other files
@@ -469,7 +470,7 @@ def read_extract(
         if type(error).__name__ != "PanicException":
             raise
         return _rejected(_unreadable_message(error), notes)
-    return ExtractRead(rows=rows, notes=[mask_digits(note) for note in notes])
+    return ExtractRead(rows=rows, notes=[mask_digit_runs(note) for note in notes])
 
 
 def _unreadable_message(error: BaseException) -> str:
@@ -478,12 +479,7 @@ def _unreadable_message(error: BaseException) -> str:
 
 def _rejected(message: str, notes: list[str]) -> ExtractRead:
     """Return the result of a file rejected whole."""
-    return ExtractRead(rows=empty_rows(), error=message, notes=[mask_digits(n) for n in notes])
-
-
-def mask_digits(text: str) -> str:
-    """Hide the middle of every run of 16 or more digits, keeping the first and last four."""
-    return _LONG_DIGIT_RUN.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 8) + m[0][-4:], text)
+    return ExtractRead(rows=empty_rows(), error=message, notes=[mask_digit_runs(n) for n in notes])
 
 
 # ---------------------------------------------------------------- shared row shaping
@@ -554,8 +550,9 @@ def _missing_message(rows: Sequence[Sequence[str | None]]) -> str:
     niks = [run for cell in first for run in _LONG_DIGIT_RUN.findall(cell or "")]
     if niks:
         # The first row is a person's data, not headers: show none of it but the masked NIK.
+        masked = mask_digit_runs(niks[0])
         found = (
-            f"Baris pertama yang tidak kosong berisi data peserta (NIK {mask_digits(niks[0])}), "
+            f"Baris pertama yang tidak kosong berisi data peserta (NIK {masked}), "
             "bukan judul kolom; isinya tidak ditampilkan"
         )
     else:

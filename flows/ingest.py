@@ -18,22 +18,12 @@ import polars as pl
 from flows.extracts import DiscoveredFile, read_extract
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
 from schemas.extract import AcceptedRow, MappedExtract, RejectedRow, RowWarning
-from transforms.enrolments import ENROLMENT_ROW_COLUMNS, privatise_accepted_rows
+from transforms.enrolments import privatise_accepted_rows
 from transforms.kelurahan import KelurahanReference
 from transforms.nik import mask_digit_runs
 from transforms.program import RULES_VERSION, ProgramRules
-from transforms.rows import validate_rows
+from transforms.rows import REJECTED_COLUMNS, WARNING_COLUMNS, validate_rows
 
-REJECTED_COLUMNS = (
-    "source_file",
-    "source_sheet",
-    "source_row",
-    "reason",
-    "message",
-    "column",
-    "nik_masked",
-)
-WARNING_COLUMNS = ("source_file", "source_sheet", "source_row", "warning", "column", "message")
 ENROLMENT_ROW_SCHEMA = {
     "source_file": pl.String,
     "source_sheet": pl.String,
@@ -150,9 +140,9 @@ def process_extract(
     return FileResult(
         source_file=file.source_file,
         status=FILE_LOADED,
-        rows_read=extract.rows.height,
-        message=_join_messages(*(mask_digit_runs(note) for note in extract.notes)),
-        enrolment_rows=enrolment_rows.select(ENROLMENT_ROW_COLUMNS),
+        rows_read=rows.height,
+        message=_join_messages(*extract.notes),
+        enrolment_rows=enrolment_rows,
         rejected=validated.rejected.select(REJECTED_COLUMNS),
         warnings=validated.warnings.select(WARNING_COLUMNS),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 import time
@@ -52,7 +53,6 @@ class RunSummary:
     """What a run did, in numbers a person compares night to night."""
 
     run_id: str
-    published: bool
     db: Path
     data_as_of: date | None
     files_by_status: dict[str, int]
@@ -72,6 +72,7 @@ class RunSummary:
     unchanged: bool = False
 
 
+@functools.cache
 def code_version() -> str:
     """Return the package version, the rules version and, in a checkout, the commit."""
     try:
@@ -318,7 +319,6 @@ def summarise(
         persons = tables["core.enrolment"].get_column("person_key").n_unique()
     return RunSummary(
         run_id=run_id,
-        published=True,
         db=settings.paths.db,
         data_as_of=data_as_of,
         files_by_status=dict(statuses.iter_rows()),

@@ -888,18 +888,9 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: Repo
         )
     row += 2
     sheet.text(row, 0, "Kualitas data", styles.label)
-    quality = [
-        ("Berkas dimuat", headline.files_by_status[FILE_LOADED]),
-        ("Berkas ditolak seluruhnya", headline.files_by_status[FILE_REJECTED]),
-        ("Berkas duplikat (isi sama dengan berkas lain)", headline.files_by_status[FILE_DUPLICATE]),
-        ("Baris dibaca", headline.rows_read),
-        ("Baris diterima", headline.rows_accepted),
-        ("Baris ditolak", headline.rows_rejected),
-    ]
-    quality += [
-        (f"  ditolak: {REASON_LABELS.get(reason, reason)}", rows)
-        for reason, rows in headline.rejected_by_reason.items()
-    ]
+    quality = _quality_counts(
+        headline, "Berkas duplikat (isi sama dengan berkas lain)", "  ditolak: "
+    )
     for label, value in quality:
         row += 1
         sheet.text(row, 0, label)
@@ -1153,6 +1144,24 @@ def _warnings_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: Rep
     sheet.finish(header_row, labels, warnings.height)
 
 
+def _quality_counts(
+    headline: Headline, duplicate_label: str, reason_prefix: str
+) -> list[tuple[str, int]]:
+    """Return the data-quality figures: files by status, rows, and rows per reason."""
+    counts = [
+        ("Berkas dimuat", headline.files_by_status[FILE_LOADED]),
+        ("Berkas ditolak seluruhnya", headline.files_by_status[FILE_REJECTED]),
+        (duplicate_label, headline.files_by_status[FILE_DUPLICATE]),
+        ("Baris dibaca", headline.rows_read),
+        ("Baris diterima", headline.rows_accepted),
+        ("Baris ditolak", headline.rows_rejected),
+    ]
+    return counts + [
+        (f"{reason_prefix}{REASON_LABELS.get(reason, reason)}", count)
+        for reason, count in headline.rejected_by_reason.items()
+    ]
+
+
 def _quality_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: ReportContent) -> None:
     sheet = _Sheet(workbook, "Kualitas Data", styles)
     row = _title_block(sheet, content, "Ringkasan pemeriksaan data kiriman.")
@@ -1160,18 +1169,7 @@ def _quality_sheet(workbook: xlsxwriter.Workbook, styles: _Styles, content: Repo
     header_row = row
     sheet.header(row, labels)
     headline = content.headline
-    rows = [
-        ("Berkas dimuat", headline.files_by_status[FILE_LOADED]),
-        ("Berkas ditolak seluruhnya", headline.files_by_status[FILE_REJECTED]),
-        ("Berkas duplikat", headline.files_by_status[FILE_DUPLICATE]),
-        ("Baris dibaca", headline.rows_read),
-        ("Baris diterima", headline.rows_accepted),
-        ("Baris ditolak", headline.rows_rejected),
-    ]
-    rows += [
-        (f"Baris ditolak: {REASON_LABELS.get(reason, reason)}", count)
-        for reason, count in headline.rejected_by_reason.items()
-    ]
+    rows = _quality_counts(headline, "Berkas duplikat", "Baris ditolak: ")
     for label, value in rows:
         row += 1
         sheet.text(row, 0, label)

@@ -14,8 +14,8 @@ from schemas.columns import (
     FILE_REJECTED,
     REJECTION_REASONS,
 )
+from schemas.extract import KODE_KELURAHAN_PATTERN
 
-KODE_KELURAHAN_PATTERN = r"^61\.72\.0[1-5]\.100[1-7]$"
 KODE_KECAMATAN_PATTERN = r"^61\.72\.0[1-5]$"
 SEXES = ("L", "P")
 AGE_GROUPS = ("<15", "15-24", "25-34", "35-44", "45-54", "55-64", "65+", "tidak diketahui")

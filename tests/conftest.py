@@ -15,6 +15,7 @@ import pytest
 from flows.config import PROJECT_ROOT, Settings, load_settings
 from flows.history import RunRecord, runs_frame
 from flows.ingest import load_reference
+from transforms.program import Category, ProgramRules
 from transforms.publication import published_tables
 
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="jamsos-prefect-home-"))
@@ -23,6 +24,17 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+# The program's defaults, written out so transform tests need no configuration file.
+DEFAULT_RULES = ProgramRules(
+    launch_date=date(2025, 12, 15),
+    start_date_min=date(2025, 1, 1),
+    start_date_max=date(2026, 12, 31),
+    monthly_premium_idr=16_800,
+    categories=(
+        Category("pekerja_rentan", "Pekerja Rentan", 7_737, 5),
+        Category("sawit_bpu", "Pekerja Sawit Bukan Penerima Upah (BPU)", 767, 12),
+    ),
+)
 TEST_NIK_KEY = "test-key-0123456789abcdef"
 
 

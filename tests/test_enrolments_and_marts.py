@@ -9,6 +9,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from tests.conftest import DEFAULT_RULES
 from transforms import marts
 from transforms.enrolments import (
     add_coverage_window,
@@ -16,18 +17,8 @@ from transforms.enrolments import (
     hmac_sha256_hex,
     resolve_corrections,
 )
-from transforms.program import Category, ProgramRules
 
-RULES = ProgramRules(
-    launch_date=date(2025, 12, 15),
-    start_date_min=date(2025, 1, 1),
-    start_date_max=date(2026, 12, 31),
-    monthly_premium_idr=16_800,
-    categories=(
-        Category("pekerja_rentan", "Pekerja Rentan", 7737, 5),
-        Category("sawit_bpu", "Pekerja Sawit BPU", 767, 12),
-    ),
-)
+RULES = DEFAULT_RULES
 KELURAHAN = pl.DataFrame(
     {
         "kode_kecamatan": ["61.72.01", "61.72.01", "61.72.02"],

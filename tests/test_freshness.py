@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from tests.conftest import DEFAULT_RULES
 from transforms.freshness import (
     coverage_gap_warnings,
     freshness_warnings,
@@ -14,18 +15,8 @@ from transforms.freshness import (
     program_months,
     stale_delivery_warnings,
 )
-from transforms.program import Category, ProgramRules
 
-RULES = ProgramRules(
-    launch_date=date(2025, 12, 15),
-    start_date_min=date(2025, 1, 1),
-    start_date_max=date(2026, 12, 31),
-    monthly_premium_idr=16800,
-    categories=(
-        Category("pekerja_rentan", "Pekerja Rentan", 7737, 5),
-        Category("sawit_bpu", "Pekerja Sawit Bukan Penerima Upah (BPU)", 767, 12),
-    ),
-)
+RULES = DEFAULT_RULES
 
 
 def file_loads(*deliveries: tuple[str, date]) -> pl.DataFrame:

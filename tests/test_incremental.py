@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from uuid import UUID
 
-import duckdb
 import polars as pl
 import pytest
 from prefect import flow, task
@@ -54,14 +53,7 @@ def processed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def published(db: Path) -> dict[str, pl.DataFrame]:
-    connection = duckdb.connect(str(db), read_only=True)
-    try:
-        return {
-            table: pl.from_arrow(connection.sql(f"SELECT * FROM {table}").to_arrow_table())
-            for table in COMPARED_TABLES
-        }
-    finally:
-        connection.close()
+    return {table: database.read_table(db, table) for table in COMPARED_TABLES}
 
 
 def assert_same_publication(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:

@@ -13,24 +13,16 @@ from hypothesis import strategies as st
 
 from schemas.columns import CONTRACT_COLUMNS, REASON_COLUMN, REJECTION_REASONS
 from schemas.extract import AcceptedRow, MappedExtract, RejectedRow, RowWarning
+from tests.conftest import DEFAULT_RULES
 from transforms.kelurahan import KelurahanReference
-from transforms.program import Category, ProgramRules
+from transforms.program import ProgramRules
 from transforms.rows import validate_rows
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
 NIK_A = "6172010101900001"
 NIK_B = "6172015508850002"
 
-RULES = ProgramRules(
-    launch_date=date(2025, 12, 15),
-    start_date_min=date(2025, 1, 1),
-    start_date_max=date(2026, 12, 31),
-    monthly_premium_idr=16_800,
-    categories=(
-        Category("pekerja_rentan", "Pekerja Rentan", 7_737, 5),
-        Category("sawit_bpu", "Pekerja Sawit Bukan Penerima Upah (BPU)", 767, 12),
-    ),
-)
+RULES = DEFAULT_RULES
 SCHEMA = {
     "source_file": pl.String,
     "source_sheet": pl.String,
