@@ -120,10 +120,10 @@ def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> di
             )
             for file in files
         ]
-        tables, _ = assemble_tables(
+        assembly = assemble_tables(
             settings, files, results, reference.kelurahan, "distributed", utc_now()
         )
-        publish(settings, tables, lambda message: None)
+        publish(settings, assembly.tables, lambda message: None, assembly.enrolment_parts)
         return {
             "per_file_seconds": round(per_file, 3),
             "assemble_publish_seconds": round(time.perf_counter() - gathered, 3),

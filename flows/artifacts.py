@@ -259,8 +259,8 @@ def create_run_artifacts(
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     previous = read_kelurahan_counts(previous_db)
-    current = kelurahan_counts(tables["core.enrolment"], tables["mart.coverage_monthly"])
-    changes = None if previous is None else kelurahan_changes(previous, current)
+    current = read_kelurahan_counts(summary.db)
+    changes = None if previous is None or current is None else kelurahan_changes(previous, current)
     markdown = summary_markdown(
         summary,
         tables["mart.progress_by_category"],

@@ -84,6 +84,10 @@ class DatabasePaths:
         return self.parquet_dir.with_name(self.parquet_dir.name + ".old")
 
     @property
+    def enrolment_parts(self) -> Path:
+        return self.published.with_name(f"{self.published.stem}_enrolment.building")
+
+    @property
     def run_history(self) -> Path:
         return self.published.with_name(f"{self.published.stem}_runs.jsonl")
 
@@ -151,12 +155,41 @@ def remove_stale_files(paths: DatabasePaths) -> None:
     _remove_folder(paths.parquet_old)
 
 
-def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
-    """Write every published table, its comments and the views into a new DuckDB file."""
+def clear_enrolment_parts(paths: DatabasePaths) -> None:
+    """Delete the Parquet parts of core.enrolment a run assembled (or a killed run left)."""
+    _remove_folder(paths.enrolment_parts)
+
+
+def write_enrolment_part(paths: DatabasePaths, index: int, part: pl.DataFrame) -> Path:
+    """Validate one part of core.enrolment and write it as Parquet for the build."""
+    paths.enrolment_parts.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = paths.enrolment_parts / f"part-{index:04d}.parquet"
+    # Read once, by the build that follows: fast to write matters more than small.
+    conform(part, published.CoreEnrolment).write_parquet(path, compression="lz4", statistics=False)
+    return path
+
+
+def _create_table(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    # String views pass to DuckDB without a copy into Arrow's older layout.
+    arrow = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    connection.register("published_frame", arrow)
+    connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
+    connection.unregister("published_frame")
+
+
+def build_database(
+    path: Path, tables: dict[str, pl.DataFrame], enrolment_parts: tuple[Path, ...] = ()
+) -> None:
+    """Write every published table, its comments and the views into a new DuckDB file.
+
+    core.enrolment comes from tables, or else from enrolment_parts: Parquet files that
+    write_enrolment_part validated, loaded in their order.
+    """
     if path.exists():
         raise PublishError(f"{path} already exists; remove it before building")
-    unknown = set(tables) - set(PUBLISHED_MODELS)
-    missing = set(PUBLISHED_MODELS) - set(tables)
+    given = set(tables) | ({"core.enrolment"} if enrolment_parts else set())
+    unknown = given - set(PUBLISHED_MODELS)
+    missing = set(PUBLISHED_MODELS) - given
     if unknown or missing:
         raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,12 +205,13 @@ def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
             for schema_name in SCHEMAS:
                 connection.execute(f"CREATE SCHEMA {schema_name}")
             for table, model in PUBLISHED_MODELS.items():
-                frame = conform(tables[table], model)
-                # String views pass to DuckDB without a copy into Arrow's older layout.
-                arrow = frame.to_arrow(compat_level=pl.CompatLevel.newest())
-                connection.register("published_frame", arrow)
-                connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
-                connection.unregister("published_frame")
+                if table in tables:
+                    _create_table(connection, table, conform(tables[table], model))
+                else:
+                    connection.execute(
+                        f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)",
+                        [[str(part) for part in enrolment_parts]],
+                    )
                 for statement in _comment_statements(table, model):
                     connection.execute(statement)
             for statement in _sql_statements(SQL_DIR / "views.sql"):

@@ -614,8 +614,10 @@ def _read_csv(path: Path, source_file: str, notes: list[str]) -> pl.DataFrame:
         )
     except pl.exceptions.ComputeError as error:
         raise ExtractRejected(MSG_CSV_BROKEN) from error
-    has_quotes = inspected.has_quotes or isinstance(source, io.BytesIO)
-    cells = _with_csv_line_numbers(cells, layout.header_line, has_quotes)
+    may_hold_breaks = isinstance(source, io.BytesIO) or (
+        inspected.has_quotes and not _fields_hold_no_break(cells, layout.header_line, inspected)
+    )
+    cells = _with_csv_line_numbers(cells, layout.header_line, may_hold_breaks)
     return _shape_rows(cells.slice(1), mapping.columns, source_file, None)
 
 
@@ -627,6 +629,9 @@ class _CsvBytes:
     has_quotes: bool
     nul_bytes: int = 0
     lone_cr: bool = False
+    # Line feeds in the whole file, counted when a quote shows in its first chunk; else None.
+    line_feeds: int | None = None
+    ends_with_line_feed: bool = False
 
     @property
     def needs_transcoding(self) -> bool:
@@ -638,25 +643,36 @@ def _inspect_bytes(path: Path) -> _CsvBytes:
     """Return utf-8 when the whole file is valid UTF-8, else cp1252; reject binary files.
 
     A file that starts with a UTF-16 byte order mark is UTF-16. The same pass counts NUL
-    bytes and carriage returns that end a line on their own (old Mac line endings).
+    bytes, carriage returns that end a line on their own (old Mac line endings) and, in a
+    file with a quote in its first chunk, line feeds.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     encoding: Literal["utf-8", "cp1252", "utf-16"] = "utf-8"
     has_quotes = False
     nul_bytes = carriage_returns = crlf = 0
-    ends_with_cr = False
+    line_feeds = 0
+    ends_with_cr = ends_with_lf = False
     with path.open("rb") as handle:
         chunk = handle.read(ENCODING_CHUNK_BYTES)
         if chunk.startswith(_UTF16_BOMS):
             return _CsvBytes(encoding="utf-16", has_quotes=True)
         _reject_binary(chunk[:BINARY_SNIFF_BYTES])
+        # Line feeds matter only when quotes may hold line breaks.
+        count_line_feeds = b'"' in chunk
         while chunk:
             has_quotes = has_quotes or b'"' in chunk
-            nul_bytes += chunk.count(b"\x00")
-            carriage_returns += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (ends_with_cr and chunk.startswith(b"\n"))
+            if count_line_feeds:
+                line_feeds += chunk.count(b"\n")
+            # A search is much faster than a count, and these bytes are seldom there.
+            if b"\x00" in chunk:
+                nul_bytes += chunk.count(b"\x00")
+            if b"\r" in chunk:
+                carriage_returns += chunk.count(b"\r")
+                crlf += chunk.count(b"\r\n")
+            crlf += ends_with_cr and chunk.startswith(b"\n")
             ends_with_cr = chunk.endswith(b"\r")
-            if encoding == "utf-8":
+            ends_with_lf = chunk.endswith(b"\n")
+            if encoding == "utf-8" and not _is_complete_ascii(chunk, decoder):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
@@ -672,7 +688,18 @@ def _inspect_bytes(path: Path) -> _CsvBytes:
         has_quotes=has_quotes,
         nul_bytes=nul_bytes,
         lone_cr=carriage_returns != crlf,
+        line_feeds=line_feeds if count_line_feeds else None,
+        ends_with_line_feed=ends_with_lf,
     )
+
+
+def _is_complete_ascii(chunk: bytes, decoder: codecs.IncrementalDecoder) -> bool:
+    """Tell whether a chunk is ASCII and no multi-byte character waits for its end.
+
+    Such a chunk is valid UTF-8 and leaves the decoder as it was, so it need not be decoded.
+    """
+    pending, _ = decoder.getstate()
+    return not pending and chunk.isascii()
 
 
 def _reject_binary(head: bytes) -> None:
@@ -758,9 +785,7 @@ def _find_csv_layout(sample: str) -> _CsvLayout:
 
 def _sample_records(sample: str, delimiter: str) -> list[tuple[int, list[str]]]:
     """Parse the sample's first records, each with the 0-based line it starts on."""
-    parts = sample.split("\n")
-    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-    reader = csv.reader(lines, delimiter=delimiter, quotechar='"')
+    reader = csv.reader(_lines(sample), delimiter=delimiter, quotechar='"')
     records: list[tuple[int, list[str]]] = []
     while len(records) < HEADER_SCAN_ROWS:
         start = reader.line_num
@@ -771,14 +796,41 @@ def _sample_records(sample: str, delimiter: str) -> list[tuple[int, list[str]]]:
     return records
 
 
-def _with_csv_line_numbers(cells: pl.DataFrame, header_line: int, has_quotes: bool) -> pl.DataFrame:
+def _lines(text: str) -> Iterator[str]:
+    """Yield the lines of a text with their line feed, as far as a reader asks for them."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start : end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
+
+
+def _fields_hold_no_break(cells: pl.DataFrame, header_line: int, inspected: _CsvBytes) -> bool:
+    """Tell, from the line feeds of a file read as it is, that no field holds a line break.
+
+    polars skips header_line lines, then every record but the last ends on a line feed of
+    its own. When the file ends with a line feed and the last record holds none, that
+    feed is no field's either, so fields hold at most line_feeds - header_line - records.
+    """
+    if inspected.line_feeds is None or not inspected.ends_with_line_feed or cells.height == 0:
+        return False
+    last_has_break = cells.tail(1).select(
+        pl.any_horizontal(pl.all().str.contains("\n", literal=True).fill_null(False))
+    )
+    return not last_has_break.item() and inspected.line_feeds - header_line <= cells.height
+
+
+def _with_csv_line_numbers(
+    cells: pl.DataFrame, header_line: int, may_hold_breaks: bool
+) -> pl.DataFrame:
     """Add the 1-based line on which each record starts, counting line breaks inside quotes."""
     # polars keeps an empty line as an all-null row, so without a line break inside quotes
     # record i is line i. Quotes seldom hold one: count breaks only in columns that have one.
     first_line = header_line + 1
     with_breaks = [
         name
-        for name in (cells.columns if has_quotes else ())
+        for name in (cells.columns if may_hold_breaks else ())
         if cells.get_column(name).str.contains("\n", literal=True).any()
     ]
     if not with_breaks:

@@ -9,7 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandera.polars as pa
@@ -37,6 +37,7 @@ ENROLMENT_ROW_SCHEMA = {
     "sex": pl.String,
     "age_group": pl.String,
 }
+CACHE_ROW_GROUP_ROWS = 32_768
 REJECTED_SCHEMA = {
     "source_file": pl.String,
     "source_sheet": pl.String,
@@ -58,20 +59,21 @@ WARNING_SCHEMA = {
 
 @dataclass(frozen=True)
 class FileResult:
-    """What one file contributes to a run: its audit row and its rows, without any NIK."""
+    """What one file contributes to a run: its audit row and its rows, without any NIK.
+
+    The enrolment rows are lazy: read back from the per-file cache, they stay on disk until
+    the run assembles them.
+    """
 
     source_file: str
     status: str
     rows_read: int
+    rows_accepted: int
     message: str | None
-    enrolment_rows: pl.DataFrame = field(repr=False)
+    enrolment_rows: pl.LazyFrame = field(repr=False)
     rejected: pl.DataFrame = field(repr=False)
     warnings: pl.DataFrame = field(repr=False)
     from_cache: bool = False
-
-    @property
-    def rows_accepted(self) -> int:
-        return self.enrolment_rows.height
 
     @property
     def rows_rejected(self) -> int:
@@ -99,8 +101,9 @@ def _without_rows(
         source_file=file.source_file,
         status=status,
         rows_read=rows_read,
+        rows_accepted=0,
         message=None if message is None else mask_digit_runs(message),
-        enrolment_rows=_empty(ENROLMENT_ROW_SCHEMA),
+        enrolment_rows=_empty(ENROLMENT_ROW_SCHEMA).lazy(),
         rejected=_empty(REJECTED_SCHEMA),
         warnings=_empty(WARNING_SCHEMA),
     )
@@ -141,8 +144,9 @@ def process_extract(
         source_file=file.source_file,
         status=FILE_LOADED,
         rows_read=rows.height,
+        rows_accepted=enrolment_rows.height,
         message=_join_messages(*extract.notes),
-        enrolment_rows=enrolment_rows,
+        enrolment_rows=enrolment_rows.lazy(),
         rejected=validated.rejected.select(REJECTED_COLUMNS),
         warnings=validated.warnings.select(WARNING_COLUMNS),
     )
@@ -195,37 +199,47 @@ def settings_fingerprint(
 def read_cached(cache_dir: Path, key: str, file: DiscoveredFile) -> FileResult | None:
     """Return the cached result for this key, renamed to the file's current path, if any."""
     folder = cache_dir / key
+    source_file = pl.lit(file.source_file, dtype=pl.String)
     try:
         meta = json.loads((folder / "result.json").read_text(encoding="utf-8"))
-        frames = {
-            name: pl.read_parquet(folder / f"{name}.parquet")
-            for name in ("enrolment_rows", "rejected", "warnings")
-        }
+        enrolment_rows = pl.scan_parquet(folder / "enrolment_rows.parquet")
+        rows_accepted = enrolment_rows.select(pl.len()).collect().item()
+        rejected, warnings = (
+            pl.read_parquet(folder / f"{name}.parquet").with_columns(source_file=source_file)
+            for name in ("rejected", "warnings")
+        )
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None
-    renamed = {
-        name: frame.with_columns(source_file=pl.lit(file.source_file, dtype=pl.String))
-        for name, frame in frames.items()
-    }
     return FileResult(
         source_file=file.source_file,
         status=meta["status"],
         rows_read=int(meta["rows_read"]),
+        rows_accepted=int(rows_accepted),
         message=meta["message"],
+        enrolment_rows=enrolment_rows.with_columns(source_file=source_file),
+        rejected=rejected,
+        warnings=warnings,
         from_cache=True,
-        **renamed,
     )
 
 
 def write_cached(cache_dir: Path, key: str, result: FileResult) -> None:
-    """Store a file's result under its key; the folder appears whole or not at all."""
+    """Store a file's result under its key; the folder appears whole or not at all.
+
+    Enrolment rows are stored in order of their person key's first two hex digits, in
+    small row groups, so that a run assembling one range of keys reads only that range.
+    """
     folder = cache_dir / key
     if folder.exists():
         return
     staging = cache_dir / f".{key}.{uuid.uuid4().hex}"
     staging.mkdir(parents=True, mode=0o700)
     try:
-        result.enrolment_rows.write_parquet(staging / "enrolment_rows.parquet")
+        result.enrolment_rows.sort(
+            pl.col("person_key").str.slice(0, 2), maintain_order=True
+        ).collect().write_parquet(
+            staging / "enrolment_rows.parquet", row_group_size=CACHE_ROW_GROUP_ROWS
+        )
         result.rejected.write_parquet(staging / "rejected.parquet")
         result.warnings.write_parquet(staging / "warnings.parquet")
         meta = {"status": result.status, "rows_read": result.rows_read, "message": result.message}
@@ -254,4 +268,8 @@ def process_with_cache(
     result = process_extract(file, reference, rules, key)
     if entry is not None and cache_dir is not None and result.status == FILE_LOADED:
         write_cached(cache_dir, entry, result)
+        # The stored rows stand in for the ones in memory, which the run no longer holds.
+        stored = read_cached(cache_dir, entry, file)
+        if stored is not None:
+            return replace(stored, from_cache=False)
     return result

@@ -19,9 +19,10 @@ from flows import database
 from flows.artifacts import create_failure_artifact, create_run_artifacts
 from flows.config import Settings, load_settings
 from flows.extracts import DiscoveredFile, discover_extracts
-from flows.history import RunRecord, utc_now
+from flows.history import utc_now
 from flows.ingest import FileResult, load_reference, process_with_cache, settings_fingerprint
 from flows.pipeline import (
+    Assembly,
     PipelineError,
     RunSummary,
     assemble_tables,
@@ -102,7 +103,7 @@ def build_tables_task(
     run_id: str,
     started_at: datetime,
     inputs: str,
-) -> tuple[dict[str, pl.DataFrame], RunRecord]:
+) -> Assembly:
     """Assemble every published table from the files' results."""
     return assemble_tables(settings, files, results, kelurahan, run_id, started_at, inputs)
 
@@ -114,10 +115,10 @@ def build_tables_task(
     retry_delay_seconds=5,
     retry_condition_fn=retry_only_transient,
 )
-def publish_task(settings: Settings, tables: dict[str, pl.DataFrame]) -> dict[str, float]:
+def publish_task(settings: Settings, assembly: Assembly) -> dict[str, float]:
     """Build, check and atomically publish the database."""
     logger = get_run_logger()
-    return publish(settings, tables, logger.info)
+    return publish(settings, assembly.tables, logger.info, assembly.enrolment_parts)
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)
@@ -240,12 +241,13 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
                 )
             stages["ingest"] = time.perf_counter() - clock - stages["discover"]
             mark = time.perf_counter()
-            tables, record = build_tables_task(
+            assembly = build_tables_task(
                 settings, files, results, reference.kelurahan, run_id, started_at, inputs
             )
+            tables, record = assembly.tables, assembly.record
             stages["tables"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            publish_timings = publish_task(settings, tables)
+            publish_timings = publish_task(settings, assembly)
             stages["publish"] = time.perf_counter() - mark
             stages.update({f"publish_{name}": value for name, value in publish_timings.items()})
             record_success(settings, record)
@@ -259,6 +261,8 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             logger.error("Run gagal, database yang terbit tidak berubah: %s", message)
             report_failure(message)
             raise
+        finally:
+            database.clear_enrolment_parts(paths)
         summary = summarise(
             run_id,
             settings,
@@ -267,6 +271,7 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             time.perf_counter() - clock,
             stages,
             record.data_as_of,
+            assembly.persons,
         )
         warnings = report_run(settings, summary, tables)
     return replace(summary, freshness_warnings=tuple(warnings))

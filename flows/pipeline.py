@@ -25,10 +25,21 @@ from flows.ingest import (
     FileResult,
 )
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
+from transforms import marts
 from transforms.dates import as_date
+from transforms.enrolments import build_enrolments
 from transforms.program import RULES_VERSION
-from transforms.publication import published_tables
+from transforms.publication import (
+    audit_tables,
+    enrolment_candidates,
+    in_person_key_range,
+    person_key_ranges,
+    reference_tables,
+    statistics_tables,
+)
 
+# Enrolments built and held in memory at once; a run with more is built in parts.
+ENROLMENTS_PER_PART = 1_000_000
 FILE_LOADS_SCHEMA = {
     "source_file": pl.String,
     "sha256": pl.String,
@@ -132,16 +143,12 @@ def unchanged_summary(
         "mart.coverage_city_monthly",
     )
     tables = {name: database.read_table(path, name) for name in names}
-    tables["core.enrolment"] = database.query_frame(
-        path, "SELECT category, kode_kelurahan, kelurahan, kecamatan FROM core.enrolment"
-    )
-    persons = database.query_frame(
-        path, "SELECT count(DISTINCT person_key) AS persons FROM core.enrolment"
-    ).item()
+    enrolments, persons = database.query_frame(
+        path,
+        "SELECT count(*) AS enrolments, count(DISTINCT person_key) AS persons FROM core.enrolment",
+    ).row(0)
     file_loads = tables["audit.file_loads"]
-    record = run_record(
-        run_id, started_at, file_loads, tables["core.enrolment"].height, "unchanged"
-    )
+    record = run_record(run_id, started_at, file_loads, int(enrolments), "unchanged")
     summary = summarise(
         run_id, settings, tables, [], seconds, {}, record.data_as_of, persons=int(persons)
     )
@@ -174,10 +181,10 @@ def file_loads_frame(files: list[DiscoveredFile], results: list[FileResult]) -> 
 
 def concat_results(
     results: list[FileResult],
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Stack every file's enrolment rows, rejections and warnings."""
+) -> tuple[pl.LazyFrame, pl.DataFrame, pl.DataFrame]:
+    """Stack every file's enrolment rows (lazily), rejections and warnings."""
     enrolment_rows = pl.concat(
-        [pl.DataFrame(schema=ENROLMENT_ROW_SCHEMA)] + [r.enrolment_rows for r in results],
+        [pl.LazyFrame(schema=ENROLMENT_ROW_SCHEMA)] + [r.enrolment_rows for r in results],
         how="vertical_relaxed",
     )
     rejected = pl.concat(
@@ -229,6 +236,22 @@ def run_record(
     )
 
 
+def read_key_range(enrolment_rows: pl.LazyFrame, start: str, end: str | None) -> pl.DataFrame:
+    """Read the enrolment rows whose person key lies in [start, end)."""
+    rows = enrolment_rows.filter(in_person_key_range(start, end)).collect(engine="streaming")
+    return rows.rechunk()
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """Every table a run publishes: core.enrolment as Parquet parts, the rest in memory."""
+
+    tables: dict[str, pl.DataFrame]
+    enrolment_parts: tuple[Path, ...]
+    record: RunRecord
+    persons: int
+
+
 def assemble_tables(
     settings: Settings,
     files: list[DiscoveredFile],
@@ -237,40 +260,65 @@ def assemble_tables(
     run_id: str,
     started_at: datetime,
     input_fingerprint: str = "",
-) -> tuple[dict[str, pl.DataFrame], RunRecord]:
-    """Build every published table, including this run's row in audit.runs."""
+) -> Assembly:
+    """Build every published table, including this run's row in audit.runs.
+
+    core.enrolment is built one range of person keys at a time, each range holding about
+    ENROLMENTS_PER_PART rows, and written as validated Parquet beside the database: a
+    person's rows all fall in one range, so memory stays bounded by a range, not the run.
+    """
     file_loads = file_loads_frame(files, results)
     enrolment_rows, rejected, warnings = concat_results(results)
     paths = database.DatabasePaths(settings.paths.db)
     history = read_history(paths.run_history)
-    tables = published_tables(
-        file_loads=file_loads,
-        enrolment_rows=enrolment_rows,
-        rejected=rejected,
-        warnings=warnings,
-        runs=runs_frame(history),
-        kelurahan=reference_kelurahan,
-        rules=settings.rules,
-        program_name=settings.program_name,
-        input_fingerprint=input_fingerprint,
-    )
-    record = run_record(
-        run_id, started_at, file_loads, tables["core.enrolment"].height, "published"
-    )
+    rules = settings.rules
+    database.clear_enrolment_parts(paths)
+    counts: list[pl.DataFrame] = []
+    persons_monthly: list[pl.DataFrame] = []
+    parts: list[Path] = []
+    persons = enrolments = 0
+    accepted = sum(result.rows_accepted for result in results)
+    for index, (start, end) in enumerate(person_key_ranges(accepted, ENROLMENTS_PER_PART)):
+        part = build_enrolments(
+            enrolment_candidates(read_key_range(enrolment_rows, start, end), file_loads),
+            reference_kelurahan,
+            rules.months_by_category,
+        )
+        parts.append(database.write_enrolment_part(paths, index, part))
+        counts.append(marts.enrolment_counts(part))
+        persons_monthly.append(marts.persons_city_monthly(part))
+        persons += marts.distinct_persons(part)
+        enrolments += part.height
+    tables = {
+        **reference_tables(reference_kelurahan, rules, settings.program_name, input_fingerprint),
+        **statistics_tables(
+            marts.add_enrolment_counts(counts),
+            marts.add_persons_city_monthly(persons_monthly),
+            rules,
+        ),
+        **audit_tables(file_loads, rejected, warnings, runs_frame(history)),
+    }
+    record = run_record(run_id, started_at, file_loads, enrolments, "published")
     tables["audit.runs"] = runs_frame([*history, record])
-    return tables, record
+    return Assembly(tables, tuple(parts), record, persons)
 
 
 def publish(
-    settings: Settings, tables: dict[str, pl.DataFrame], log: Callable[[str], None]
+    settings: Settings,
+    tables: dict[str, pl.DataFrame],
+    log: Callable[[str], None],
+    enrolment_parts: tuple[Path, ...] = (),
 ) -> dict[str, float]:
-    """Build the new database beside the published one, check it, export Parquet, swap."""
+    """Build the new database beside the published one, check it, export Parquet, swap.
+
+    core.enrolment comes from tables or, for an assembled run, from its Parquet parts.
+    """
     paths = database.DatabasePaths(settings.paths.db)
     timings: dict[str, float] = {}
     database.remove_stale_files(paths)
     started = time.perf_counter()
     try:
-        database.build_database(paths.building, tables)
+        database.build_database(paths.building, tables, enrolment_parts)
         timings["build"] = time.perf_counter() - started
         started = time.perf_counter()
         failures = database.run_checks(paths.building)
@@ -293,6 +341,8 @@ def publish(
         timings["swap"] = time.perf_counter() - started
     finally:
         database.remove_stale_files(paths)
+    # Kept after a failure so that a retry can build again; the next assembly clears them.
+    database.clear_enrolment_parts(paths)
     log(
         f"Database terbit: {paths.published} (build {timings['build']:.2f} s, "
         f"pemeriksaan {timings['checks']:.2f} s)"
@@ -308,15 +358,13 @@ def summarise(
     seconds: float,
     stage_seconds: dict[str, float],
     data_as_of: date | None,
-    persons: int | None = None,
+    persons: int,
 ) -> RunSummary:
     """Return the numbers the command line prints and the artifacts show."""
     file_loads = tables["audit.file_loads"]
     statuses = file_loads.group_by("status").len()
     reasons = tables["audit.rejected_rows"].group_by("reason").len().sort("reason")
     progress = tables["mart.progress_by_category"]
-    if persons is None:
-        persons = tables["core.enrolment"].get_column("person_key").n_unique()
     return RunSummary(
         run_id=run_id,
         db=settings.paths.db,

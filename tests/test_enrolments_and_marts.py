@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -12,9 +13,14 @@ import pytest
 from tests.conftest import DEFAULT_RULES
 from transforms import marts
 from transforms.enrolments import (
+    AGE_GROUP_BOUNDS,
+    AGE_GROUP_OLDEST,
+    AGE_GROUP_UNKNOWN,
     add_coverage_window,
+    age_group,
     build_enrolments,
     hmac_sha256_hex,
+    privatise_accepted_rows,
     resolve_corrections,
 )
 
@@ -63,11 +69,83 @@ def frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     )
 
 
-def test_hmac_matches_the_standard_library() -> None:
+def hmac_messages() -> list[str | None]:
+    """A few hundred values: NIKs with duplicates, other text, escapes, nulls and the empty one."""
+    rng = random.Random(20251201)
+    niks = [f"6172{rng.randrange(10**12):012d}" for _ in range(200)]
+    alphabet = "0123456789 abcXYZ'\"\\%_\x00\n\té€٣ñ漢😀"
+    texts = ["".join(rng.choices(alphabet, k=rng.randrange(1, 90))) for _ in range(100)]
+    odd = ["", " ", "\\x41", "'6172010101900001", "6172 0101 0190 0001", "x" * 200]
+    values: list[str | None] = [*niks, *texts, *odd, None, *niks[:25], None, "", *texts[:5]]
+    rng.shuffle(values)
+    return values
+
+
+@pytest.mark.parametrize("key_length", [0, 1, 16, 32, 63, 64, 65, 100])
+def test_hmac_matches_the_standard_library(key_length: int) -> None:
+    key = bytes(random.Random(key_length).randrange(256) for _ in range(key_length))
+    values = hmac_messages()
+    expected = [
+        None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values
+    ]
+    keys = hmac_sha256_hex(pl.Series("nik", values, dtype=pl.String), key)
+    assert keys.dtype == pl.String
+    assert keys.to_list() == expected
+
+
+def test_hmac_of_no_values_is_an_empty_text_column() -> None:
+    keys = hmac_sha256_hex(pl.Series("nik", [], dtype=pl.String), b"a-secret-key-of-some-length")
+    assert keys.dtype == pl.String
+    assert keys.len() == 0
+
+
+def test_privatised_row_keeps_keyed_hash_masked_nik_sex_and_age_group() -> None:
     key = b"a-secret-key-of-some-length"
-    values = pl.Series(["6172015508900001", "6172015508900002", "6172015508900001"])
-    expected = [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
-    assert hmac_sha256_hex(values, key).to_list() == expected
+    niks = ["6172011508850001", "6172015508100002", "6172013102900003"]
+    accepted = pl.DataFrame(
+        {
+            "source_file": "a.csv",
+            "source_sheet": None,
+            "source_row": [2, 3, 4],
+            "nik": niks,
+            "category": "pekerja_rentan",
+            "kode_kelurahan": "61.72.01.1001",
+            "start_date": date(2025, 12, 1),
+            "end_date": None,
+        },
+        schema_overrides={"source_sheet": pl.String, "end_date": pl.Date},
+    )
+    rows = privatise_accepted_rows(accepted, key, date(2025, 12, 15))
+    assert "nik" not in rows.columns
+    assert rows["person_key"].to_list() == [
+        hmac.new(key, nik.encode(), hashlib.sha256).hexdigest() for nik in niks
+    ]
+    assert rows.select("nik_masked", "sex", "age_group").rows() == [
+        ("6172********0001", "L", "35-44"),
+        ("6172********0002", "P", "15-24"),
+        ("6172********0003", "L", AGE_GROUP_UNKNOWN),  # 31 February does not exist
+    ]
+
+
+def age_group_by_birthday(born: date | None, on: date) -> str:
+    """The age group from whole years counted birthday by birthday."""
+    if born is None:
+        return AGE_GROUP_UNKNOWN
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return next((label for upper, label in AGE_GROUP_BOUNDS if years < upper), AGE_GROUP_OLDEST)
+
+
+@pytest.mark.parametrize(
+    "on", [date(2025, 12, 15), date(2024, 2, 29), date(2025, 2, 28), date(2025, 3, 1)]
+)
+def test_age_group_counts_whole_years_birthday_by_birthday(on: date) -> None:
+    first = date(1950, 1, 1)
+    births: list[date | None] = [first + timedelta(days=d) for d in range(31_000)]
+    births.append(None)
+    groups = pl.DataFrame({"born": births}, schema={"born": pl.Date}).select(
+        age_group(pl.col("born"), on)
+    )
+    assert groups.to_series().to_list() == [age_group_by_birthday(b, on) for b in births]
 
 
 def test_later_delivery_replaces_earlier_row() -> None:
@@ -140,7 +218,7 @@ def small_enrolments() -> pl.DataFrame:
 
 
 def test_coverage_monthly_counts_persons_per_kelurahan_and_month() -> None:
-    coverage = marts.coverage_monthly(small_enrolments())
+    coverage = marts.coverage_monthly(marts.enrolment_counts(small_enrolments()))
     rentan_roban = coverage.filter(
         (pl.col("category") == "pekerja_rentan") & (pl.col("kode_kelurahan") == "61.72.01.1001")
     )
@@ -159,7 +237,7 @@ def test_coverage_monthly_counts_persons_per_kelurahan_and_month() -> None:
 
 
 def test_roll_ups_add_up_to_kecamatan_and_city() -> None:
-    coverage = marts.coverage_monthly(small_enrolments())
+    coverage = marts.coverage_monthly(marts.enrolment_counts(small_enrolments()))
     kecamatan = marts.coverage_kecamatan_monthly(coverage)
     city = marts.coverage_city_monthly(coverage)
     tengah_january = kecamatan.filter(
@@ -183,13 +261,13 @@ def test_person_in_both_categories_counts_once_in_city_persons() -> None:
 
 def test_progress_and_premium_follow_configuration() -> None:
     enrolments = small_enrolments()
-    progress = marts.progress_by_category(enrolments, RULES)
+    progress = marts.progress_by_category(marts.enrolment_counts(enrolments), RULES)
     assert progress.select("category", "enrolments", "target", "premium_months").rows() == [
         ("pekerja_rentan", 3, 7737, 5 + 2 + 5),
         ("sawit_bpu", 1, 767, 12),
     ]
     assert progress.get_column("premium_idr").to_list() == [12 * 16_800, 12 * 16_800]
-    city = marts.coverage_city_monthly(marts.coverage_monthly(enrolments))
+    city = marts.coverage_city_monthly(marts.coverage_monthly(marts.enrolment_counts(enrolments)))
     premium = marts.premium_monthly(city, 16_800)
     rentan = premium.filter(pl.col("category") == "pekerja_rentan")
     assert rentan.get_column("premium_idr").to_list() == [
@@ -204,5 +282,5 @@ def test_progress_and_premium_follow_configuration() -> None:
 
 def test_sex_and_age_breakdown_counts_every_enrolment_once() -> None:
     enrolments = small_enrolments()
-    breakdown = marts.participants_by_kecamatan_sex_age(enrolments)
+    breakdown = marts.participants_by_kecamatan_sex_age(marts.enrolment_counts(enrolments))
     assert breakdown.get_column("participants").sum() == enrolments.height

@@ -104,6 +104,24 @@ def test_quoted_newline_keeps_row_numbers_right(tmp_path: Path) -> None:
     assert column(rows, "kelurahan")[2] == "Roban"
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        (['1;"Budi, Jr";Roban;pr;x', "2;Siti;Roban;pr;x"], [2, 3]),
+        (['1;"Budi\nJr";Roban;pr;x', "2;Siti;Roban;pr;x"], [2, 4]),
+        (['1;"Budi, Jr";Roban;pr;x', '2;"Siti\nAni";Roban;pr;x'], [2, 3]),
+    ],
+)
+def test_row_numbers_with_quotes_count_only_breaks_inside_quotes(
+    tmp_path: Path, records: list[str], expected: list[int], end: str
+) -> None:
+    lines = ["NIK;Nama;Kelurahan;Kategori;TMT", *records]
+    path = tmp_path / "kutip.csv"
+    path.write_bytes(((end or "\n").join(lines) + end).encode())
+    assert column(read_ok(path), "source_row") == expected
+
+
 def test_blank_rows_template_rows_and_footer_are_skipped(tmp_path: Path) -> None:
     rows = [
         HEADER,

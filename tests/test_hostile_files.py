@@ -51,7 +51,7 @@ from flows.ingest import (
     process_with_cache,
     settings_fingerprint,
 )
-from flows.pipeline import assemble_tables, publish, record_success
+from flows.pipeline import Assembly, assemble_tables, publish, record_success
 from flows.secrets import key_fingerprint, load_nik_key
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
 from tests.conftest import TEST_NIK_KEY
@@ -78,9 +78,9 @@ def csv_bytes(rows: list[list[str]], delimiter: str = ";", end: str = "\n") -> b
 
 def run_once(
     settings: Settings, run_id: str = "uji"
-) -> tuple[list[DiscoveredFile], list[FileResult], dict[str, pl.DataFrame]]:
+) -> tuple[list[DiscoveredFile], list[FileResult], Assembly]:
     """Run discover, ingest, assemble and publish once, as the nightly flow does, without
-    Prefect; return the files, their results and the published tables."""
+    Prefect; return the files, their results and what was published."""
     paths = database.DatabasePaths(settings.paths.db)
     with database.publish_lock(paths):
         files = discover_extracts(settings.paths.raw_dir)
@@ -93,12 +93,16 @@ def run_once(
             )
             for file in files
         ]
-        tables, record = assemble_tables(
-            settings, files, results, reference.kelurahan, run_id, utc_now()
-        )
-        publish(settings, tables, lambda _: None)
-        record_success(settings, record)
-    return files, results, tables
+        try:
+            assembly = assemble_tables(
+                settings, files, results, reference.kelurahan, run_id, utc_now()
+            )
+            publish(settings, assembly.tables, lambda _: None, assembly.enrolment_parts)
+        finally:
+            # As the nightly flow does: nothing assembled outlives the run.
+            database.clear_enrolment_parts(paths)
+        record_success(settings, assembly.record)
+    return files, results, assembly
 
 
 def process_one(settings: Settings, file: DiscoveredFile) -> FileResult:
@@ -108,7 +112,7 @@ def process_one(settings: Settings, file: DiscoveredFile) -> FileResult:
 
 def source_rows(result: FileResult) -> list[int]:
     return sorted(
-        result.enrolment_rows.get_column("source_row").to_list()
+        result.enrolment_rows.collect().get_column("source_row").to_list()
         + result.rejected.get_column("source_row").to_list()
     )
 
@@ -871,7 +875,7 @@ def test_hostile_file_gets_a_clear_outcome(settings: Settings, case: Hostile) ->
         assert file.sha256 is None
         assert file.problem == message
     if case.status == FILE_REJECTED:
-        assert result.enrolment_rows.height == 0
+        assert result.rows_accepted == 0
 
 
 @pytest.mark.slow
@@ -888,7 +892,7 @@ def test_every_hostile_file_in_one_folder_still_publishes_every_good_row(
         raw / "2025-12-17_kiriman_baik.xlsx", {"Data": [HEADER, good_row(9100), good_row(9101)]}
     )
 
-    files, results, tables = run_once(settings)
+    files, results, assembly = run_once(settings)
 
     by_name = dict(zip((file.source_file for file in files), results, strict=True))
     for case in CORPUS:
@@ -904,13 +908,13 @@ def test_every_hostile_file_in_one_folder_still_publishes_every_good_row(
     good_rows = 7 + sum(
         case.accepted for case in CORPUS if by_name[case.name].status == FILE_LOADED
     )
-    loads = tables["audit.file_loads"]
+    loads = assembly.tables["audit.file_loads"]
     assert loads.height == len(CORPUS) + 2
     assert loads.filter(
         pl.col("rows_read") != pl.col("rows_accepted") + pl.col("rows_rejected")
     ).is_empty()
     assert int(loads.get_column("rows_accepted").sum()) == good_rows
-    assert tables["core.enrolment"].height == good_rows
+    assert assembly.record.enrolments == good_rows
     connection = duckdb.connect(str(settings.paths.db), read_only=True)
     try:
         published = connection.execute("SELECT count(*) FROM core.enrolment").fetchone()
@@ -1029,20 +1033,20 @@ def test_file_changed_after_discovery_is_rejected_then_loaded_whole_next_run(
         return found
 
     monkeypatch.setattr(sys.modules[__name__], "discover_extracts", discover_then_copy_more)
-    _, results, tables = run_once(settings)
+    _, results, assembly = run_once(settings)
     by_file = {result.source_file: result for result in results}
     assert by_file["2025-12-20_sedang_disalin.csv"].status == FILE_REJECTED
     assert by_file["2025-12-20_sedang_disalin.csv"].message.startswith("File berubah")
     assert by_file["2025-12-19_lengkap.csv"].rows_accepted == 1
-    assert tables["core.enrolment"].height == 1
+    assert assembly.record.enrolments == 1
 
     monkeypatch.setattr(sys.modules[__name__], "discover_extracts", real_discover)
-    _, results, tables = run_once(settings, "uji-2")
+    _, results, assembly = run_once(settings, "uji-2")
     assert {result.source_file: result.rows_accepted for result in results} == {
         "2025-12-19_lengkap.csv": 1,
         "2025-12-20_sedang_disalin.csv": 3,
     }
-    assert tables["core.enrolment"].height == 4
+    assert assembly.record.enrolments == 4
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -1118,7 +1122,7 @@ def test_symlinks_out_of_the_raw_folder_are_listed_and_never_followed(settings: 
     runner.start()
     runner.join(timeout=60)
     assert finished, "the run blocked on a link it should not have followed"
-    files, results, tables = finished[0]
+    files, results, assembly = finished[0]
     statuses = {result.source_file: result.status for result in results}
     assert statuses == {
         "2025-12-20_baik.csv": FILE_LOADED,
@@ -1127,7 +1131,7 @@ def test_symlinks_out_of_the_raw_folder_are_listed_and_never_followed(settings: 
         "ke_folder_luar": FILE_REJECTED,
     }
     assert all(file.sha256 is None for file in files if file.kind == "symlink")
-    assert tables["core.enrolment"].height == 1
+    assert assembly.record.enrolments == 1
     assert all(name.startswith(("2025", "ke_")) for name in statuses)
 
 

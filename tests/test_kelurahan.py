@@ -9,7 +9,9 @@ import pytest
 from rapidfuzz.distance import OSA, DamerauLevenshtein
 
 from transforms.kelurahan import (
+    MATCH_SCHEMA,
     KelurahanReference,
+    kelurahan_matches,
     match_kelurahan,
     match_kelurahan_pairs,
     normalise_kecamatan_name,
@@ -210,3 +212,27 @@ def test_matching_runs_once_per_distinct_pair_and_keeps_row_order(reference):
 def test_reference_frames_must_carry_the_csv_columns(reference):
     with pytest.raises(ValueError, match="alias"):
         KelurahanReference(kelurahan=reference.kelurahan, aliases=pl.DataFrame({"x": [1]}))
+
+
+def test_row_matches_are_the_distinct_pair_matches_in_row_order(reference):
+    rows = pl.DataFrame(
+        {
+            "kelurahan": ["Roban", None, "Pasirn", "Roban", "Nowhere", None, "roban"] * 3,
+            "kecamatan": [None, None, "Singkawang Barat", "Singkawang Utara", None, "x", None] * 3,
+        }
+    )
+    pairs = match_kelurahan_pairs(rows, reference)
+    joined = rows.join(
+        pairs, on=["kelurahan", "kecamatan"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    assert match_kelurahan(rows, reference).equals(joined)
+
+
+def test_row_matches_of_no_rows_have_the_match_columns(reference):
+    rows = pl.DataFrame(schema={"kelurahan": pl.String, "kecamatan": pl.String})
+    matches = kelurahan_matches(rows, reference)
+    assert matches.height == 0
+    assert dict(matches.schema) == {
+        name: MATCH_SCHEMA[name]
+        for name in ("kode_kelurahan", "kelurahan_typo", "kecamatan_mismatch")
+    }

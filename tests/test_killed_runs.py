@@ -111,11 +111,11 @@ RUN_SCRIPT = textwrap.dedent(
             )
             for file in files
         ]
-        tables, record = pipeline.assemble_tables(
+        assembly = pipeline.assemble_tables(
             settings, files, results, reference.kelurahan, "terbunuh", utc_now()
         )
-        pipeline.publish(settings, tables, lambda _: None)
-        pipeline.record_success(settings, record)
+        pipeline.publish(settings, assembly.tables, lambda _: None, assembly.enrolment_parts)
+        pipeline.record_success(settings, assembly.record)
     print(json.dumps({"killed_at": None}), flush=True)
     """
 )
@@ -297,11 +297,11 @@ def test_run_killed_at_any_point_leaves_a_whole_published_file_and_the_next_run_
         assert sha256(settings.paths.db) == scene.published_sha
         assert read_tables(settings.paths.db)["core.enrolment"].height == scene.published_rows
 
-    _, results, tables = run_once(settings, "sesudahnya")
+    _, results, assembly = run_once(settings, "sesudahnya")
 
     assert_same_tables(read_tables(settings.paths.db), uninterrupted)
     assert [result.status for result in results] == ["loaded"] * 5
-    assert tables["audit.file_loads"].get_column("rows_accepted").sum() == 55
+    assert assembly.tables["audit.file_loads"].get_column("rows_accepted").sum() == 55
     leftovers = [
         path.name
         for path in settings.paths.db.parent.iterdir()

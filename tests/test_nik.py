@@ -148,6 +148,35 @@ def test_birth_date_is_read_from_ddmmyy_with_century_before_reference_date(nik, 
     assert _apply(birth_date_from_nik, [nik], date(2025, 12, 15)) == [born]
 
 
+def born_by_calendar(nik: str, reference_date: date) -> date | None:
+    """The birth date a NIK's DDMMYY digits name, read with Python's calendar."""
+    day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    if not (1 <= month <= 12 and (1 <= day <= 31 or 41 <= day <= 71)):
+        return None
+    day = day - 40 if day > 40 else day
+    reference = (reference_date.year, reference_date.month, reference_date.day)
+    century = 2000 if (2000 + year, month, day) <= reference else 1900
+    try:
+        return date(century + year, month, day)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize(
+    "reference_date",
+    [date(2025, 12, 15), date(2024, 2, 29), date(2000, 2, 29), date(1999, 12, 31)],
+)
+def test_birth_date_agrees_with_the_calendar_for_every_ddmmyy(reference_date):
+    niks = [
+        f"617201{day:02d}{month:02d}{year:02d}0001"
+        for day in range(73)
+        for month in range(14)
+        for year in range(100)
+    ]
+    expected = [born_by_calendar(nik, reference_date) for nik in niks]
+    assert _apply(birth_date_from_nik, niks, reference_date) == expected
+
+
 @st.composite
 def valid_niks(draw) -> str:
     region = draw(st.text(alphabet="0123456789", min_size=6, max_size=6))

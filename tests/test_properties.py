@@ -27,7 +27,7 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows import database
+from flows import database, pipeline
 from flows.config import Settings, load_settings
 from flows.extracts import discover_extracts
 from flows.history import utc_now
@@ -262,8 +262,13 @@ def jamsos_folder() -> Iterator[Settings]:
         yield load_settings(write_test_config(Path(folder)), environ={})
 
 
-def build_tables(settings: Settings, cache: bool = False) -> dict[str, pl.DataFrame]:
-    """Run discover, ingest and assemble (no publish): the tables a run would publish."""
+def build_tables(
+    settings: Settings, cache: bool = False, enrolments_per_part: int | None = None
+) -> dict[str, pl.DataFrame]:
+    """Run discover, ingest and assemble (no publish): the tables a run would publish.
+
+    enrolments_per_part, when given, builds core.enrolment in parts of about that many rows.
+    """
     files = discover_extracts(settings.paths.raw_dir)
     fingerprint = settings_fingerprint(settings.rules, REFERENCE, key_fingerprint(KEY))
     cache_dir = settings.paths.cache_dir if cache else None
@@ -271,8 +276,14 @@ def build_tables(settings: Settings, cache: bool = False) -> dict[str, pl.DataFr
         process_with_cache(file, REFERENCE, settings.rules, KEY, cache_dir, fingerprint)
         for file in files
     ]
-    tables, _ = assemble_tables(settings, files, results, REFERENCE.kelurahan, "sifat", utc_now())
-    return tables
+    per_part = enrolments_per_part or pipeline.ENROLMENTS_PER_PART
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "ENROLMENTS_PER_PART", per_part)
+        assembly = assemble_tables(
+            settings, files, results, REFERENCE.kelurahan, "sifat", utc_now()
+        )
+    enrolment = pl.read_parquet(list(assembly.enrolment_parts))
+    return {**assembly.tables, "core.enrolment": enrolment}
 
 
 def months_by_category(settings: Settings) -> dict[str, int]:
@@ -376,6 +387,18 @@ def test_running_again_with_or_without_stored_results_changes_nothing(plan: Plan
     for table in [*COMPARED, "audit.file_loads", "audit.rejected_rows", "audit.row_warnings"]:
         assert sorted_frame(storing[table]).equals(sorted_frame(fresh[table])), table
         assert sorted_frame(reusing[table]).equals(sorted_frame(fresh[table])), table
+
+
+@settings(PROPERTY_SETTINGS, max_examples=8)
+@given(plan=plans(), per_part=st.integers(min_value=1, max_value=40))
+def test_building_enrolments_in_parts_changes_nothing(plan: Plan, per_part: int) -> None:
+    with jamsos_folder() as config:
+        write_plan(config.paths.raw_dir, plan)
+        whole = build_tables(config)
+        in_parts = build_tables(config, enrolments_per_part=per_part)
+    for table in COMPARED:
+        assert sorted_frame(in_parts[table]).equals(sorted_frame(whole[table])), table
+    assert in_parts["core.enrolment"].height == whole["core.enrolment"].height
 
 
 def renamed(plan: Plan, words: tuple[str, ...], folder: str) -> Plan:

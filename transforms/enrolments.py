@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from datetime import date
 
+import duckdb
 import polars as pl
 
 from transforms.nik import birth_date_from_nik, mask_nik, sex_from_nik
@@ -35,62 +37,86 @@ ENROLMENT_ROW_COLUMNS: tuple[str, ...] = (
 )
 
 
+HMAC_BLOCK_SIZE = 64
+# HMAC(K, m) = SHA256((K0 xor opad) || SHA256((K0 xor ipad) || m)), RFC 2104.
+_HMAC_SQL = (
+    "SELECT sha256($outer_pad || unhex(sha256($inner_pad || message))) AS person_key "
+    "FROM hmac_messages"
+)
+
+
+def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """Return the inner and outer HMAC-SHA256 pads of a key: K0 xor ipad, K0 xor opad."""
+    block = key if len(key) <= HMAC_BLOCK_SIZE else hashlib.sha256(key).digest()
+    block = block.ljust(HMAC_BLOCK_SIZE, b"\0")
+    return bytes(byte ^ 0x36 for byte in block), bytes(byte ^ 0x5C for byte in block)
+
+
 def hmac_sha256_hex(values: pl.Series, key: bytes) -> pl.Series:
-    """Return HMAC-SHA256(key, value) in hex for every value, hashing each distinct value once."""
-    block = key if len(key) <= 64 else hashlib.sha256(key).digest()
-    block = block.ljust(64, b"\0")
-    inner_start = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
-    outer_start = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
+    """Return HMAC-SHA256(key, value) in lower-case hex for every value; null stays null.
 
-    def digest(message: bytes) -> bytes:
-        inner = inner_start.copy()
-        inner.update(message)
-        outer = outer_start.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+    DuckDB hashes on every core. The key reaches it as query parameters, never as SQL text.
+    """
+    inner_pad, outer_pad = _hmac_pads(key)
+    # Bytes, not text: DuckDB's VARCHAR-to-BLOB cast would read backslash escapes.
+    messages = values.cast(pl.Binary).to_frame("message")
+    connection = duckdb.connect(config={"preserve_insertion_order": True})
+    try:
+        connection.register(
+            "hmac_messages", messages.to_arrow(compat_level=pl.CompatLevel.newest())
+        )
+        pads = {"inner_pad": inner_pad, "outer_pad": outer_pad}
+        keys = connection.sql(_HMAC_SQL, params=pads).to_arrow_table()
+    finally:
+        connection.close()
+    return pl.Series(values.name, keys.column("person_key"))
 
-    distinct = values.unique()
-    digests = pl.Series(list(map(digest, distinct.cast(pl.Binary).to_list())), dtype=pl.Binary)
-    lookup = pl.DataFrame({"value": distinct, "key": digests.bin.encode("hex")})
-    return (
-        values.to_frame("value")
-        .join(lookup, on="value", how="left", maintain_order="left")
-        .get_column("key")
-    )
+
+def _years_before(on: date, years: int) -> date:
+    """Return the same day `years` years earlier; 29 February becomes 28 in a common year."""
+    year = on.year - years
+    return date(year, on.month, min(on.day, calendar.monthrange(year, on.month)[1]))
 
 
 def age_group(birth_date: pl.Expr, on: date) -> pl.Expr:
     """Return the age group (in whole years on the given day) of a birth date."""
-    # Whole years are the floor of the difference of YYYYMMDD numbers divided by 10,000.
-    birth = (
-        birth_date.dt.year() * 10_000
-        + birth_date.dt.month().cast(pl.Int32) * 100
-        + birth_date.dt.day().cast(pl.Int32)
+    # Whole years reach a bound exactly when the birth is on or before the same day that
+    # many years earlier; a birth after the given day reaches none.
+    reached = pl.sum_horizontal(
+        birth_date <= _years_before(on, upper) for upper, _ in AGE_GROUP_BOUNDS
     )
-    years = (on.year * 10_000 + on.month * 100 + on.day - birth) // 10_000
-    labels: dict[int, str] = {}
-    lower = 0
-    for upper, label in AGE_GROUP_BOUNDS:
-        labels.update(dict.fromkeys(range(lower, upper), label))
-        lower = upper
-    labels[lower] = AGE_GROUP_OLDEST
-    by_years = years.clip(0, lower).replace_strict(labels, return_dtype=pl.String)
+    labels = [label for _, label in AGE_GROUP_BOUNDS] + [AGE_GROUP_OLDEST]
+    by_years = reached.replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
     return pl.when(birth_date.is_null()).then(pl.lit(AGE_GROUP_UNKNOWN)).otherwise(by_years)
 
 
 def privatise_accepted_rows(accepted: pl.DataFrame, key: bytes, launch_date: date) -> pl.DataFrame:
     """Replace the NIK by its keyed hash and masked form; keep only sex and age group of it."""
     nik = pl.col("nik")
+    # Lazily, so that sex and birth date read the NIK's digits once between them.
     return (
-        accepted.with_columns(
+        accepted.lazy()
+        .with_columns(
             person_key=hmac_sha256_hex(accepted.get_column("nik"), key),
             nik_masked=mask_nik(nik),
             sex=sex_from_nik(nik),
             age_group=birth_date_from_nik(nik, launch_date),
         )
-        # age_group reads the birth date six times: parse it once, in a column of its own.
+        # age_group reads the birth date seven times: parse it once, in a column of its own.
         .with_columns(age_group=age_group(pl.col("age_group"), launch_date))
         .select(ENROLMENT_ROW_COLUMNS)
+        .collect()
+    )
+
+
+def person_key_prefix(key: pl.Expr, digits: int = 15) -> pl.Expr:
+    """Return the first hex digits of a lower-case hex key as an integer, else null.
+
+    Equal keys have equal prefixes, and keys whose prefixes differ order as the prefixes.
+    """
+    head = key.str.slice(0, digits)
+    return pl.when(head.str.contains(f"^[0-9a-f]{{{digits}}}$")).then(
+        head.str.to_integer(base=16, strict=False)
     )
 
 
@@ -101,12 +127,23 @@ def resolve_corrections(candidates: pl.DataFrame) -> pl.DataFrame:
     one file a (person, category) is unique because later rows are rejected as duplicates.
     `replaced_rows` counts the earlier accepted rows the kept row replaced.
     """
-    return (
-        candidates.sort("delivery_rank", "source_sheet", "source_row", nulls_last=False)
+    # Most pairs occur once. A pair whose key hash and category occur once is unique, so
+    # only the rest are grouped on the whole 64-character key.
+    marked = candidates.with_columns(
+        _maybe_repeated=pl.struct(pl.col("person_key").hash(), "category").is_duplicated()
+    )
+    once = marked.filter(~pl.col("_maybe_repeated")).select(
+        pl.exclude("_maybe_repeated", "delivery_rank"), replaced_rows=pl.lit(0, dtype=pl.Int64)
+    )
+    repeated = (
+        marked.filter(pl.col("_maybe_repeated"))
+        .drop("_maybe_repeated")
+        .sort("delivery_rank", "source_sheet", "source_row", nulls_last=False)
         .group_by("person_key", "category", maintain_order=True)
         .agg(pl.all().last(), replaced_rows=(pl.len() - 1).cast(pl.Int64))
-        .drop("delivery_rank")
+        .select(once.columns)
     )
+    return pl.concat([once, repeated])
 
 
 def add_coverage_window(
@@ -130,13 +167,17 @@ def add_coverage_window(
         .then(full_months)
         .otherwise(pl.min_horizontal(full_months, months_until_end))
     )
+    # Months counted from year 0: the last covered month is start + coverage_months - 1.
+    last_month = (
+        pl.col("start_date").dt.year().cast(pl.Int64) * 12
+        + pl.col("start_date").dt.month().cast(pl.Int64)
+        - 1
+        + pl.col("coverage_months")
+        - 1
+    )
     return enrolments.with_columns(
         coverage_start_month=start_month, coverage_months=coverage_months
-    ).with_columns(
-        coverage_end_month=pl.col("coverage_start_month").dt.offset_by(
-            pl.format("{}mo", pl.col("coverage_months") - 1)
-        )
-    )
+    ).with_columns(coverage_end_month=pl.date(last_month // 12, last_month % 12 + 1, 1))
 
 
 def attach_places(enrolments: pl.DataFrame, kelurahan: pl.DataFrame) -> pl.DataFrame:
@@ -190,16 +231,16 @@ def _sort_by_place_and_person(enrolments: pl.DataFrame) -> pl.DataFrame:
         .with_row_index("_group")
     )
     digits = (63 - groups.height.bit_length()) // 4
-    prefix = pl.col("person_key").str.slice(0, digits)
-    keyed = enrolments.join(
-        groups, on=["category", "kode_kelurahan"], how="left", maintain_order="left"
-    ).with_columns(
-        _key=pl.when(prefix.str.contains(f"^[0-9a-f]{{{digits}}}$")).then(
+    key = (
+        enrolments.select("category", "kode_kelurahan", "person_key")
+        .join(groups, on=["category", "kode_kelurahan"], how="left", maintain_order="left")
+        .select(
             pl.col("_group").cast(pl.Int64) * 16**digits
-            + prefix.str.to_integer(base=16, strict=False)
+            + person_key_prefix(pl.col("person_key"), digits)
         )
+        .to_series()
     )
-    key = keyed.get_column("_key")
     if key.null_count() or key.n_unique() != key.len():
         return enrolments.sort("category", "kode_kelurahan", "person_key")
-    return keyed.sort("_key").drop("_group", "_key")
+    # Text columns gather many times faster from one contiguous chunk.
+    return enrolments.rechunk()[key.arg_sort()]

@@ -25,6 +25,7 @@ MATCH_SCHEMA = {
     KELURAHAN_TYPO: pl.Boolean,
     KECAMATAN_MISMATCH: pl.Boolean,
 }
+MATCH_COLUMNS = (KODE_KELURAHAN, KELURAHAN_TYPO, KECAMATAN_MISMATCH)
 
 MIN_TYPO_LETTERS = 5
 MAX_TYPO_DISTANCE = 1
@@ -176,20 +177,59 @@ def match_kelurahan_pairs(pairs: pl.DataFrame, reference: KelurahanReference) ->
     )
 
 
+def kelurahan_matches(rows: pl.DataFrame, reference: KelurahanReference) -> pl.DataFrame:
+    """Return kode_kelurahan, kelurahan_typo and kecamatan_mismatch of every row, in row order.
+
+    Matching runs once per distinct (kelurahan, kecamatan) pair, as in match_kelurahan_pairs.
+    A pair is numbered from where its two names stand among their column's distinct values,
+    so that pairs are told apart and mapped back to rows as numbers rather than texts.
+    """
+    schema = {name: MATCH_SCHEMA[name] for name in MATCH_COLUMNS}
+    if rows.height == 0:
+        return pl.DataFrame(schema=schema)
+    kelurahan = rows.get_column(KELURAHAN).unique()
+    kecamatan = rows.get_column(KECAMATAN).unique()
+    width = pl.lit(kecamatan.len(), pl.UInt64)
+    numbers = rows.select(
+        _position(KELURAHAN, kelurahan) * width + _position(KECAMATAN, kecamatan)
+    ).to_series()
+    distinct = numbers.unique()
+    index = _build_index(reference)
+    matches = [
+        _match_one(kel, kec, index)
+        for kel, kec in zip(
+            kelurahan.gather(distinct // kecamatan.len()),
+            kecamatan.gather(distinct % kecamatan.len()),
+            strict=True,
+        )
+    ]
+    row_match = numbers.replace_strict(distinct, _positions(distinct.len()), return_dtype=pl.UInt64)
+    return pl.DataFrame(
+        {
+            KODE_KELURAHAN: [m.kode_kelurahan for m in matches],
+            KELURAHAN_TYPO: [m.typo for m in matches],
+            KECAMATAN_MISMATCH: [m.kecamatan_mismatch for m in matches],
+        },
+        schema=schema,
+    ).select(pl.all().gather(row_match))
+
+
+def _positions(count: int) -> pl.Series:
+    return pl.int_range(count, dtype=pl.UInt64, eager=True)
+
+
+def _position(column: str, values: pl.Series) -> pl.Expr:
+    """Return where each row's value of column stands among values, which hold them all."""
+    return pl.col(column).replace_strict(values, _positions(values.len()), return_dtype=pl.UInt64)
+
+
 def match_kelurahan(rows: pl.DataFrame, reference: KelurahanReference) -> pl.DataFrame:
     """Add kode_kelurahan, kelurahan_typo and kecamatan_mismatch to every row.
 
-    Matching runs once per distinct (kelurahan, kecamatan) pair and is joined back, row
-    order kept. Exact names and aliases match anywhere in the city; a typo (one edit, on
-    names of 5 letters or more) must point to exactly one official name, searched within
-    the row's kecamatan when that is recognised. When a recognised kecamatan disagrees
-    with the matched kelurahan, the kelurahan wins and kecamatan_mismatch is set.
+    Matching runs once per distinct (kelurahan, kecamatan) pair, row order kept. Exact
+    names and aliases match anywhere in the city; a typo (one edit, on names of 5 letters
+    or more) must point to exactly one official name, searched within the row's kecamatan
+    when that is recognised. When a recognised kecamatan disagrees with the matched
+    kelurahan, the kelurahan wins and kecamatan_mismatch is set.
     """
-    matches = match_kelurahan_pairs(rows, reference)
-    return rows.join(
-        matches,
-        on=[KELURAHAN, KECAMATAN],
-        how="left",
-        nulls_equal=True,
-        maintain_order="left",
-    )
+    return pl.concat([rows, kelurahan_matches(rows, reference)], how="horizontal")

@@ -7,6 +7,40 @@ import polars as pl
 from transforms.program import ProgramRules
 
 PLACE_COLUMNS = ("kode_kelurahan", "kelurahan", "kode_kecamatan", "kecamatan")
+COUNT_DIMENSIONS = (
+    "category",
+    *PLACE_COLUMNS,
+    "coverage_start_month",
+    "coverage_months",
+    "sex",
+    "age_group",
+)
+
+
+def enrolment_counts(enrolments: pl.DataFrame) -> pl.DataFrame:
+    """Count enrolments per category, place, coverage window, sex and age group.
+
+    Every mart but persons_city_monthly is a sum over these counts, so the counts of
+    disjoint sets of enrolments add up to the counts of their union.
+    """
+    return enrolments.group_by(*COUNT_DIMENSIONS).agg(enrolments=pl.len().cast(pl.Int64))
+
+
+def add_enrolment_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Add up the enrolment counts of disjoint sets of enrolments."""
+    return (
+        pl.concat(parts).group_by(*COUNT_DIMENSIONS).agg(pl.col("enrolments").sum().cast(pl.Int64))
+    )
+
+
+def add_persons_city_monthly(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Add up persons_city_monthly of sets of enrolments that share no person."""
+    return (
+        pl.concat(parts)
+        .group_by("coverage_month")
+        .agg(pl.col("persons").sum().cast(pl.Int64))
+        .sort("coverage_month")
+    )
 
 
 def _spread_over_months(grouped: pl.DataFrame, keys: list[str], value: str) -> pl.DataFrame:
@@ -25,15 +59,15 @@ def _spread_over_months(grouped: pl.DataFrame, keys: list[str], value: str) -> p
     )
 
 
-def coverage_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
-    """Count participants per category, kelurahan and coverage month.
+def coverage_monthly(counts: pl.DataFrame) -> pl.DataFrame:
+    """Count participants per category, kelurahan and coverage month from enrolment counts.
 
     Within one category a person has one enrolment and so one kelurahan: counting
     enrolments counts distinct persons.
     """
     keys = ["category", *PLACE_COLUMNS]
-    grouped = enrolments.group_by(*keys, "coverage_start_month", "coverage_months").agg(
-        participants=pl.len()
+    grouped = counts.group_by(*keys, "coverage_start_month", "coverage_months").agg(
+        participants=pl.col("enrolments").sum()
     )
     return _spread_over_months(grouped, keys, "participants").select(
         "category", *PLACE_COLUMNS, "coverage_month", "participants"
@@ -59,20 +93,18 @@ def coverage_city_monthly(coverage: pl.DataFrame) -> pl.DataFrame:
 
 
 def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
-    """Count distinct persons covered per month in any category, each person once."""
-    rows = enrolments.select("person_key", "coverage_start_month", "coverage_months")
-    rows = rows.with_row_index("_row")
-    several_rows = _rows_of_repeated_persons(rows)
-    known = pl.col("person_key").is_not_null()
-    several = pl.col("_row").is_in(several_rows.implode())
-    single = (
-        rows.filter(known & ~several)
-        .group_by("coverage_start_month", "coverage_months")
-        .agg(persons=pl.len())
+    """Count distinct persons covered per month in any category, each person once.
+
+    Every enrolment counts in each of its months; a person with several enrolments is
+    then taken off once for every extra enrolment covering the same month.
+    """
+    rows = enrolments.select("person_key", "coverage_start_month", "coverage_months").filter(
+        pl.col("person_key").is_not_null()
     )
-    single_by_month = _spread_over_months(single.with_columns(all=pl.lit(1)), ["all"], "persons")
-    several_by_month = (
-        rows.filter(known & several)
+    windows = rows.group_by("coverage_start_month", "coverage_months").agg(persons=pl.len())
+    enrolled = _spread_over_months(windows.with_columns(all=pl.lit(1)), ["all"], "persons")
+    extra = (
+        _rows_of_repeated_persons(rows)
         .with_columns(month_offset=pl.int_ranges(0, pl.col("coverage_months")))
         .explode("month_offset")
         .with_columns(
@@ -80,30 +112,43 @@ def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
                 pl.format("{}mo", pl.col("month_offset"))
             )
         )
+        .group_by("person_key", "coverage_month")
+        .agg(extra=pl.len() - 1)
         .group_by("coverage_month")
-        .agg(persons=pl.col("person_key").n_unique().cast(pl.Int64))
+        .agg(pl.col("extra").sum())
     )
     return (
-        pl.concat([single_by_month.select("coverage_month", "persons"), several_by_month])
-        .group_by("coverage_month")
-        .agg(pl.col("persons").sum().cast(pl.Int64))
+        enrolled.join(extra, on="coverage_month", how="left")
+        .select(
+            "coverage_month",
+            persons=(pl.col("persons") - pl.col("extra").fill_null(0)).cast(pl.Int64),
+        )
         .sort("coverage_month")
     )
 
 
-def _rows_of_repeated_persons(rows: pl.DataFrame) -> pl.Series:
-    """Return the _row of every row whose person_key occurs more than once.
+def distinct_persons(enrolments: pl.DataFrame) -> int:
+    """Count the distinct persons (known person keys) among enrolments."""
+    keys = enrolments.select("person_key").filter(pl.col("person_key").is_not_null())
+    repeated = _rows_of_repeated_persons(keys).get_column("person_key")
+    return keys.height - repeated.len() + repeated.n_unique()
 
-    Equal keys share their first hex digits, so the exact (slow) comparison of whole
-    64-character keys runs only on rows whose 60-bit prefix repeats or is not hex.
+
+def _rows_of_repeated_persons(rows: pl.DataFrame) -> pl.DataFrame:
+    """Return the rows whose person_key occurs more than once.
+
+    Equal keys have equal hashes, so the exact (slow) comparison of whole 64-character
+    keys runs only on rows whose 64-bit hash repeats.
     """
-    prefix = pl.col("person_key").str.slice(0, 15).str.to_integer(base=16, strict=False)
-    maybe = rows.filter(prefix.is_duplicated() | prefix.is_null())
-    return maybe.filter(pl.col("person_key").is_duplicated()).get_column("_row")
+    maybe = rows.filter(pl.col("person_key").hash().is_duplicated())
+    return maybe.filter(pl.col("person_key").is_duplicated())
 
 
-def progress_by_category(enrolments: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
-    """Compare enrolments with each category's target and price the committed cover."""
+def progress_by_category(counts: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
+    """Compare enrolments with each category's target and price the committed cover.
+
+    A person has one enrolment per category, so a category's persons are its enrolments.
+    """
     categories = pl.DataFrame(
         {
             "category": [category.code for category in rules.categories],
@@ -112,13 +157,13 @@ def progress_by_category(enrolments: pl.DataFrame, rules: ProgramRules) -> pl.Da
         },
         schema={"category": pl.String, "label": pl.String, "target": pl.Int64},
     )
-    counts = enrolments.group_by("category").agg(
-        enrolments=pl.len().cast(pl.Int64),
-        persons=pl.col("person_key").n_unique().cast(pl.Int64),
-        premium_months=pl.col("coverage_months").sum().cast(pl.Int64),
+    by_category = counts.group_by("category").agg(
+        enrolments=pl.col("enrolments").sum().cast(pl.Int64),
+        persons=pl.col("enrolments").sum().cast(pl.Int64),
+        premium_months=(pl.col("coverage_months") * pl.col("enrolments")).sum().cast(pl.Int64),
     )
     return (
-        categories.join(counts, on="category", how="left")
+        categories.join(by_category, on="category", how="left")
         .with_columns(pl.col("enrolments", "persons", "premium_months").fill_null(0))
         .with_columns(
             percent_of_target=pl.when(pl.col("target") > 0)
@@ -155,10 +200,10 @@ def premium_monthly(city_monthly: pl.DataFrame, monthly_premium_idr: int) -> pl.
     )
 
 
-def participants_by_kecamatan_sex_age(enrolments: pl.DataFrame) -> pl.DataFrame:
+def participants_by_kecamatan_sex_age(counts: pl.DataFrame) -> pl.DataFrame:
     """Count enrolled persons per category, kecamatan, sex and age group."""
     return (
-        enrolments.group_by("category", "kode_kecamatan", "kecamatan", "sex", "age_group")
-        .agg(participants=pl.len().cast(pl.Int64))
+        counts.group_by("category", "kode_kecamatan", "kecamatan", "sex", "age_group")
+        .agg(participants=pl.col("enrolments").sum().cast(pl.Int64))
         .sort("category", "kode_kecamatan", "sex", "age_group")
     )

@@ -31,6 +31,10 @@ def _month_digits(expr: pl.Expr) -> pl.Expr:
     return expr.str.slice(8, 2).cast(pl.Int32, strict=False)
 
 
+def _year_digits(expr: pl.Expr) -> pl.Expr:
+    return expr.str.slice(10, 2).cast(pl.Int32, strict=False)
+
+
 def nik_has_sixteen_digits(expr: pl.Expr) -> pl.Expr:
     """Tell whether a cleaned NIK is exactly 16 digits."""
     return expr.str.contains(NIK_PATTERN)
@@ -122,14 +126,12 @@ def birth_date_from_nik(expr: pl.Expr, reference_date: date) -> pl.Expr:
     A woman's day carries +40. A two-digit year that would put the birth after
     reference_date belongs to the 1900s.
     """
-    day = _day_digits(expr)
-    day = pl.when(day > 40).then(day - 40).otherwise(day)
-    month_day = _month_digits(expr) * 100 + day
-    year = expr.str.slice(10, 2).cast(pl.Int32, strict=False)
-    # YYYYMMDD numbers order real dates as dates. A day missing from its 2000s year
-    # (29 February 2001) is missing from its 1900s year too: one parse per NIK is enough.
-    reference = reference_date.year * 10_000 + reference_date.month * 100 + reference_date.day
-    in_2000s = (year + 2000) * 10_000 + month_day
-    full_year = pl.when(in_2000s <= reference).then(year + 2000).otherwise(year + 1900)
-    birth = (full_year * 10_000 + month_day).cast(pl.String).str.to_date("%Y%m%d", strict=False)
-    return pl.when(nik_is_valid(expr)).then(birth)
+    # A valid day is 01-31, or 41-71 for a woman: modulo 40 reads both.
+    month_day = _month_digits(expr) * 100 + _day_digits(expr) % 40
+    yymmdd = _year_digits(expr) * 10_000 + month_day
+    # YYMMDD numbers order real dates of one century as dates. A day missing from its 2000s
+    # year (29 February 2001) is missing from its 1900s year too: one parse per NIK is enough.
+    ref = reference_date
+    in_2000s = yymmdd <= (ref.year - 2000) * 10_000 + ref.month * 100 + ref.day
+    birth = (yymmdd + pl.when(in_2000s).then(20_000_000).otherwise(19_000_000)).cast(pl.String)
+    return pl.when(nik_is_valid(expr)).then(birth.str.to_date("%Y%m%d", strict=False))

@@ -48,20 +48,32 @@ def enrolment_candidates(enrolment_rows: pl.DataFrame, file_loads: pl.DataFrame)
     return enrolment_rows.join(deliveries, on="source_file", how="inner")
 
 
-def statistics_tables(enrolments: pl.DataFrame, rules: ProgramRules) -> dict[str, pl.DataFrame]:
-    """Compute every mart from core.enrolment."""
-    coverage = marts.coverage_monthly(enrolments)
+def statistics_tables(
+    counts: pl.DataFrame, persons_monthly: pl.DataFrame, rules: ProgramRules
+) -> dict[str, pl.DataFrame]:
+    """Compute every mart from the enrolment counts and the persons covered per month."""
+    coverage = marts.coverage_monthly(counts)
     city = marts.coverage_city_monthly(coverage)
     return {
         "mart.coverage_monthly": coverage,
         "mart.coverage_kecamatan_monthly": marts.coverage_kecamatan_monthly(coverage),
         "mart.coverage_city_monthly": city,
-        "mart.persons_city_monthly": marts.persons_city_monthly(enrolments),
-        "mart.progress_by_category": marts.progress_by_category(enrolments, rules),
+        "mart.persons_city_monthly": persons_monthly,
+        "mart.progress_by_category": marts.progress_by_category(counts, rules),
         "mart.premium_monthly": marts.premium_monthly(city, rules.monthly_premium_idr),
-        "mart.participants_by_kecamatan_sex_age": marts.participants_by_kecamatan_sex_age(
-            enrolments
-        ),
+        "mart.participants_by_kecamatan_sex_age": marts.participants_by_kecamatan_sex_age(counts),
+    }
+
+
+def audit_tables(
+    file_loads: pl.DataFrame, rejected: pl.DataFrame, warnings: pl.DataFrame, runs: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """Return the audit tables, rows in file and row order."""
+    return {
+        "audit.file_loads": file_loads,
+        "audit.rejected_rows": rejected.sort("source_file", "source_sheet", "source_row"),
+        "audit.row_warnings": warnings.sort("source_file", "source_sheet", "source_row"),
+        "audit.runs": runs,
     }
 
 
@@ -80,12 +92,36 @@ def published_tables(
     """Return every table of the published database, keyed by its qualified name."""
     candidates = enrolment_candidates(enrolment_rows, file_loads)
     enrolments = build_enrolments(candidates, kelurahan, rules.months_by_category)
+    counts = marts.enrolment_counts(enrolments)
     return {
         **reference_tables(kelurahan, rules, program_name, input_fingerprint),
         "core.enrolment": enrolments,
-        **statistics_tables(enrolments, rules),
-        "audit.file_loads": file_loads,
-        "audit.rejected_rows": rejected.sort("source_file", "source_sheet", "source_row"),
-        "audit.row_warnings": warnings.sort("source_file", "source_sheet", "source_row"),
-        "audit.runs": runs,
+        **statistics_tables(counts, marts.persons_city_monthly(enrolments), rules),
+        **audit_tables(file_loads, rejected, warnings, runs),
     }
+
+
+def person_key_ranges(enrolment_rows: int, rows_per_range: int) -> list[tuple[str, str | None]]:
+    """Split person keys into ranges of their first two hex digits, about rows_per_range each.
+
+    Keys are evenly spread hex digests, so 2^k ranges of equal width hold about equal
+    rows. Every key falls in exactly one range: the first starts at "" and the last is open.
+    """
+    ranges = 1
+    while ranges < 256 and enrolment_rows > ranges * rows_per_range:
+        ranges *= 2
+    starts = ["", *(f"{index * 256 // ranges:02x}" for index in range(1, ranges))]
+    return [
+        (start, starts[index + 1] if index + 1 < ranges else None)
+        for index, start in enumerate(starts)
+    ]
+
+
+def in_person_key_range(start: str, end: str | None) -> pl.Expr:
+    """Tell whether a row's person_key lies in [start, end); end None means no upper bound.
+
+    A missing key belongs to the first range, so that no row falls outside every range.
+    """
+    key = pl.col("person_key")
+    in_range = key >= start if end is None else (key >= start) & (key < end)
+    return in_range | key.is_null() if start == "" else in_range

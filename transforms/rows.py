@@ -39,7 +39,7 @@ from transforms.kelurahan import (
     KELURAHAN_TYPO,
     KODE_KELURAHAN,
     KelurahanReference,
-    match_kelurahan_pairs,
+    kelurahan_matches,
 )
 from transforms.nik import (
     clean_nik,
@@ -87,6 +87,23 @@ _FIRST_SHEET = "_first_sheet"
 _FIRST_ROW = "_first_row"
 _QUOTE_LIMIT = 60
 _DATE_HINT = "format HH/BB/TTTT"
+# Rejection reasons in contract order. Until the rejected rows are written, a row's reason
+# is its position in this tuple: small numbers are cheaper to choose and compare than texts.
+_REASONS = (
+    NIK_MISSING,
+    NIK_INVALID,
+    CATEGORY_UNKNOWN,
+    KELURAHAN_UNKNOWN,
+    START_DATE_MISSING,
+    START_DATE_INVALID,
+    START_DATE_OUT_OF_RANGE,
+    END_DATE_INVALID,
+    END_BEFORE_START,
+    DUPLICATE_IN_FILE,
+)
+_REASON_CODE = pl.UInt8
+# A NIK of 16 plain digits holds no white space and no apostrophe: cleaning leaves it as is.
+_PLAIN_NIK = r"^[0-9]{16}$"
 
 
 @dataclass(frozen=True)
@@ -99,8 +116,25 @@ class ValidatedRows:
 
 
 def _distinct_map(rows: pl.DataFrame, column: str, **outputs: pl.Expr) -> pl.DataFrame:
-    """Compute outputs once per distinct value of a column, to be joined back on it."""
+    """Compute outputs once per distinct value of a column, to be mapped back with _mapped."""
     return rows.select(column).unique().with_columns(**outputs)
+
+
+def _mapped(column: str, lookup: pl.DataFrame, output: str) -> pl.Expr:
+    """Return a distinct map's output for every row, from the row's value of column.
+
+    The map holds every value of the column, null included, so no row falls to the default.
+    """
+    return (
+        pl.col(column)
+        .replace_strict(
+            lookup.get_column(column),
+            lookup.get_column(output),
+            default=None,
+            return_dtype=lookup.schema[output],
+        )
+        .alias(output)
+    )
 
 
 def _category_map(rows: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
@@ -120,8 +154,12 @@ def _date_map(rows: pl.DataFrame, column: str, parsed: str, follows_rule: str) -
     )
 
 
+def _reason_code(reason: str) -> pl.Expr:
+    return pl.lit(_REASONS.index(reason), dtype=_REASON_CODE)
+
+
 def _first_reason(rules: ProgramRules) -> pl.Expr:
-    """Return the first rejection reason that applies, in contract order, before duplicates."""
+    """Return the code of the first rejection reason that applies, before duplicates."""
     start, end = pl.col(START_DATE), pl.col(END_DATE)
     checks = (
         (NIK_MISSING, pl.col(_NIK).is_null()),
@@ -134,23 +172,32 @@ def _first_reason(rules: ProgramRules) -> pl.Expr:
         (END_DATE_INVALID, pl.col(TANGGAL_AKHIR).is_not_null() & end.is_null()),
         (END_BEFORE_START, end < start),
     )
-    chain: Then | ChainedThen = pl.when(checks[0][1]).then(pl.lit(checks[0][0]))
+    chain: Then | ChainedThen = pl.when(checks[0][1]).then(_reason_code(checks[0][0]))
     for reason, failed in checks[1:]:
-        chain = chain.when(failed.fill_null(False)).then(pl.lit(reason))
-    return chain.otherwise(pl.lit(None, dtype=pl.String))
+        chain = chain.when(failed.fill_null(False)).then(_reason_code(reason))
+    return chain.otherwise(pl.lit(None, dtype=_REASON_CODE))
 
 
-def _duplicate_reason() -> pl.Expr:
+def _duplicate_reason(one_file: bool) -> pl.Expr:
     """Return duplicate_in_file for a passing row whose file, NIK and category came earlier.
 
-    Rejected rows share one null key, so they never count as the first of a group.
+    Rejected rows share one null key, so they never count as the first of a group. When
+    every row comes from one file, the file adds nothing to the key and is left out.
     """
     passed = pl.col(REASON).is_null()
-    key = pl.when(passed).then(pl.struct(SOURCE_FILE, _NIK, CATEGORY))
+    key_columns = (_NIK, CATEGORY) if one_file else (SOURCE_FILE, _NIK, CATEGORY)
+    key = pl.when(passed).then(pl.struct(*key_columns))
     return (
         pl.when(passed & ~key.is_first_distinct())
-        .then(pl.lit(DUPLICATE_IN_FILE))
+        .then(_reason_code(DUPLICATE_IN_FILE))
         .otherwise(pl.col(REASON))
+    )
+
+
+def _reason_text(code: pl.Expr) -> pl.Expr:
+    """Return the reason written out for a reason code."""
+    return code.replace_strict(
+        list(range(len(_REASONS))), list(_REASONS), default=None, return_dtype=pl.String
     )
 
 
@@ -309,9 +356,12 @@ def _rejection_messages(rules: ProgramRules) -> dict[str, pl.Expr]:
 def _with_first_rows(duplicates: pl.DataFrame, checked: pl.DataFrame) -> pl.DataFrame:
     """Add, to each duplicate, the sheet and row of the kept row it repeats."""
     key = [SOURCE_FILE, _NIK, CATEGORY]
+    repeated = duplicates.get_column(_NIK).unique()
     firsts = (
-        checked.select(*key, SOURCE_SHEET, SOURCE_ROW, REASON)
-        .filter(pl.col(REASON).is_null())
+        checked.lazy()
+        .select(*key, SOURCE_SHEET, SOURCE_ROW, REASON)
+        .filter(pl.col(REASON).is_null() & pl.col(_NIK).is_in(repeated.implode()))
+        .collect()
         .join(duplicates.select(key).unique(), on=key, how="semi")
         .select(
             *key, pl.col(SOURCE_SHEET).alias(_FIRST_SHEET), pl.col(SOURCE_ROW).alias(_FIRST_ROW)
@@ -323,7 +373,12 @@ def _with_first_rows(duplicates: pl.DataFrame, checked: pl.DataFrame) -> pl.Data
 def _rejected(checked: pl.DataFrame, rules: ProgramRules) -> pl.DataFrame:
     """Return the rejected rows with message, column at fault and masked NIK, in row order."""
     messages = _rejection_messages(rules)
-    rejected = checked.lazy().filter(pl.col(REASON).is_not_null()).collect()
+    rejected = (
+        checked.lazy()
+        .filter(pl.col(REASON).is_not_null())
+        .with_columns(_reason_text(pl.col(REASON)))
+        .collect()
+    )
     parts = [
         (_with_first_rows(part, checked) if reason == DUPLICATE_IN_FILE else part)
         .with_columns(mask_nik(pl.col(_NIK)).alias(NIK_MASKED))
@@ -390,35 +445,42 @@ def _warnings(checked: pl.DataFrame, reference: KelurahanReference) -> pl.DataFr
     return pl.concat([typos, mismatches]).sort(_ORDER, WARNING).select(WARNING_COLUMNS)
 
 
-def _looked_up(rows: pl.DataFrame, lookup: pl.DataFrame, on: list[str]) -> pl.DataFrame:
-    """Return the lookup's other columns for every row, in row order."""
-    return (
-        rows.select(on)
-        .join(lookup, on=on, how="left", nulls_equal=True, maintain_order="left")
-        .drop(on)
-    )
+def _cleaned_nik(nik: pl.Series) -> pl.Series:
+    """Return clean_nik of every NIK, computed only for those not already 16 plain digits."""
+    unclean = nik.str.contains(_PLAIN_NIK).not_().arg_true()
+    cleaned = nik.gather(unclean).to_frame().select(clean_nik(pl.col(nik.name))).to_series()
+    return nik.clone().scatter(unclean, cleaned).alias(_NIK)
+
+
+def _from_one_file(rows: pl.DataFrame) -> bool:
+    """Tell whether every row carries the same source file."""
+    files = rows.get_column(SOURCE_FILE)
+    return files.null_count() == 0 and (rows.height == 0 or bool((files == files[0]).all()))
 
 
 def _checked(
     rows: pl.DataFrame, reference: KelurahanReference, rules: ProgramRules
 ) -> pl.DataFrame:
-    """Return every row with its cleaned values and its rejection reason (null if accepted)."""
-    lookups = (
-        (_category_map(rows, rules), [KATEGORI]),
-        (match_kelurahan_pairs(rows, reference), [KELURAHAN, KECAMATAN]),
-        (_date_map(rows, TANGGAL_MULAI, START_DATE, _START_FOLLOWS_RULE), [TANGGAL_MULAI]),
-        (_date_map(rows, TANGGAL_AKHIR, END_DATE, _END_FOLLOWS_RULE), [TANGGAL_AKHIR]),
-    )
-    frame = pl.concat(
-        [rows.with_row_index(_ORDER), *(_looked_up(rows, *lookup) for lookup in lookups)],
-        how="horizontal",
-    )
+    """Return every row with its cleaned values and its rejection reason code (null if kept)."""
+    categories = _category_map(rows, rules)
+    starts = _date_map(rows, TANGGAL_MULAI, START_DATE, _START_FOLLOWS_RULE)
+    ends = _date_map(rows, TANGGAL_AKHIR, END_DATE, _END_FOLLOWS_RULE)
+    places = kelurahan_matches(rows, reference)
+    frame = pl.concat([rows.with_row_index(_ORDER), places], how="horizontal")
     return (
         frame.lazy()
-        .with_columns(pl.col(SOURCE_SHEET).cast(pl.String), clean_nik(pl.col(NIK)).alias(_NIK))
+        .with_columns(
+            pl.col(SOURCE_SHEET).cast(pl.String),
+            pl.lit(_cleaned_nik(rows.get_column(NIK))),
+            _mapped(KATEGORI, categories, CATEGORY),
+            _mapped(TANGGAL_MULAI, starts, START_DATE),
+            _mapped(TANGGAL_MULAI, starts, _START_FOLLOWS_RULE),
+            _mapped(TANGGAL_AKHIR, ends, END_DATE),
+            _mapped(TANGGAL_AKHIR, ends, _END_FOLLOWS_RULE),
+        )
         .with_columns(nik_is_valid(pl.col(_NIK)).alias(_NIK_VALID))
         .with_columns(_first_reason(rules).alias(REASON))
-        .with_columns(_duplicate_reason().alias(REASON))
+        .with_columns(_duplicate_reason(_from_one_file(rows)).alias(REASON))
         .collect()
     )
 

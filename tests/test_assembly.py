@@ -1,0 +1,152 @@
+"""Building core.enrolment in ranges of person keys: same tables, bounded memory."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import duckdb
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flows import database
+from flows.config import Settings
+from flows.extracts import discover_extracts
+from flows.ingest import load_reference, process_with_cache, settings_fingerprint
+from flows.pipeline import publish
+from tests.conftest import small_published_tables
+from tests.test_hostile_files import HEADER, KEY, csv_bytes, good_row
+from transforms import marts
+from transforms.publication import in_person_key_range, person_key_ranges
+
+HEX_KEYS = st.text(alphabet="0123456789abcdef", min_size=0, max_size=64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.one_of(HEX_KEYS, st.none(), st.text(max_size=5)), min_size=1, max_size=60),
+    rows=st.integers(min_value=0, max_value=5_000_000),
+    per_range=st.integers(min_value=1, max_value=2_000_000),
+)
+def test_every_key_falls_in_exactly_one_range(
+    keys: list[str | None], rows: int, per_range: int
+) -> None:
+    frame = pl.DataFrame({"person_key": keys}, schema={"person_key": pl.String})
+    ranges = person_key_ranges(rows, per_range)
+    hits = frame.select(
+        pl.sum_horizontal(
+            in_person_key_range(start, end).fill_null(False).cast(pl.Int64).alias(str(index))
+            for index, (start, end) in enumerate(ranges)
+        )
+    ).to_series()
+    assert hits.to_list() == [1] * frame.height
+
+
+def test_ranges_are_powers_of_two_of_even_width() -> None:
+    assert person_key_ranges(8_504, 1_000_000) == [("", None)]
+    assert person_key_ranges(1_000_000, 1_000_000) == [("", None)]
+    assert person_key_ranges(1_000_001, 1_000_000) == [("", "80"), ("80", None)]
+    ten_million = person_key_ranges(10_000_000, 1_000_000)
+    assert len(ten_million) == 16
+    assert [start for start, _ in ten_million[1:]] == [f"{digit:x}0" for digit in range(1, 16)]
+    assert len(person_key_ranges(10**12, 1)) == 256
+
+
+def key(person: int) -> str:
+    return hashlib.sha256(str(person).encode()).hexdigest()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    persons=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=30),
+            st.dates(min_value=date(2025, 12, 1), max_value=date(2026, 6, 1)),
+            st.integers(min_value=1, max_value=12),
+        ),
+        max_size=40,
+    )
+)
+def test_persons_city_monthly_and_distinct_persons_equal_a_brute_force_count(
+    persons: list[tuple[int, date, int]],
+) -> None:
+    rows = pl.DataFrame(
+        {
+            "person_key": [key(person) for person, _, _ in persons],
+            "coverage_start_month": [start.replace(day=1) for _, start, _ in persons],
+            "coverage_months": [months for _, _, months in persons],
+        },
+        schema={
+            "person_key": pl.String,
+            "coverage_start_month": pl.Date,
+            "coverage_months": pl.Int64,
+        },
+    )
+    covered: dict[date, set[int]] = {}
+    for person, start, months in persons:
+        index = start.year * 12 + start.month - 1
+        for offset in range(months):
+            month = date((index + offset) // 12, (index + offset) % 12 + 1, 1)
+            covered.setdefault(month, set()).add(person)
+    expected = sorted((month, len(people)) for month, people in covered.items())
+    assert marts.persons_city_monthly(rows).rows() == expected
+    assert marts.distinct_persons(rows) == len({person for person, _, _ in persons})
+
+
+def test_database_built_from_parts_equals_one_built_from_frames(settings: Settings) -> None:
+    tables = small_published_tables(settings, persons=5)
+    paths = database.DatabasePaths(settings.paths.db)
+    enrolment = tables["core.enrolment"]
+    parts = (
+        database.write_enrolment_part(paths, 0, enrolment.head(2)),
+        database.write_enrolment_part(paths, 1, enrolment.tail(enrolment.height - 2)),
+    )
+    from_frames = settings.paths.db.with_name("dari_frame.duckdb")
+    database.build_database(from_frames, tables)
+    without_enrolment = {name: frame for name, frame in tables.items() if name != "core.enrolment"}
+    publish(settings, without_enrolment, lambda _: None, parts)
+
+    assert not paths.enrolment_parts.exists(), "the parts outlived the publication"
+    for path in (from_frames, settings.paths.db):
+        connection = duckdb.connect(str(path), read_only=True)
+        try:
+            described = connection.sql("DESCRIBE core.enrolment").fetchall()
+            rows = connection.sql("SELECT * FROM core.enrolment").fetchall()
+            comment = connection.sql(
+                "SELECT comment FROM duckdb_columns() "
+                "WHERE schema_name = 'core' AND table_name = 'enrolment' "
+                "AND column_name = 'person_key'"
+            ).fetchall()
+        finally:
+            connection.close()
+        if path == from_frames:
+            expected = (described, rows, comment)
+        else:
+            assert (described, rows, comment) == expected
+    assert len(rows) == enrolment.height
+    assert comment[0][0].startswith("Keyed hash")
+
+
+def test_cached_enrolment_rows_stay_on_disk_until_assembled(settings: Settings) -> None:
+    raw = settings.paths.raw_dir
+    (raw / "2025-12-20_kiriman.csv").write_bytes(
+        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 40))])
+    )
+    (file,) = discover_extracts(raw)
+    reference = load_reference(settings.paths.reference_dir)
+    fingerprint = settings_fingerprint(settings.rules, reference, "uji")
+    in_memory = process_with_cache(file, reference, settings.rules, KEY, None, fingerprint)
+    cache = settings.paths.cache_dir
+    stored = process_with_cache(file, reference, settings.rules, KEY, cache, fingerprint)
+    reused = process_with_cache(file, reference, settings.rules, KEY, cache, fingerprint)
+
+    assert (stored.from_cache, reused.from_cache) == (False, True)
+    for result in (stored, reused):
+        assert "parquet" in result.enrolment_rows.explain().lower()
+        assert result.rows_accepted == in_memory.rows_accepted == 39
+        assert (
+            result.enrolment_rows.collect()
+            .sort("source_row")
+            .equals(in_memory.enrolment_rows.collect().sort("source_row"))
+        )
