@@ -204,7 +204,10 @@ def measure_pipeline(raw_dir: Path, work: Path, fresh: bool) -> dict[str, Any]:
     seconds = time.perf_counter() - clock
     rows_read = int(tables["audit.file_loads"].get_column("rows_read").sum())
     counted = sum(value for name, value in stages.items() if name in STAGES or name == "cache")
-    stages["other"] = seconds - counted
+    # Parts of core.enrolment are validated, written and counted in a second thread while
+    # the next part is built: stage times then add up to more than the wall time.
+    stages["other"] = max(seconds - counted, 0.0)
+    stages["overlap"] = max(counted - seconds, 0.0)
     return {
         "seconds": seconds,
         "stages": stages,
@@ -547,6 +550,7 @@ def results_table(results: dict[str, Any]) -> str:
 
     for stage in (*STAGES, "cache", "other"):
         row(f"pipeline: {stage}", stage_seconds(stage))
+    row("pipeline: in a second thread, alongside", stage_seconds("overlap"))
     row("**pipeline, full night**", lambda size: f"**{_seconds(size['pipeline']['seconds'])}**")
     row("night with no new files", lambda size: _seconds(size["no_new_files"]["seconds"]))
     row("floor (one DuckDB query)", lambda size: _seconds(size["floor"]["seconds"]))

@@ -22,6 +22,10 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # command-line shell that lags the Python package by a major version.
 STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 DATABASE_FILE_MODE = 0o640
+# Beyond this the build spills to disk: a run's memory stays bounded whatever its size.
+BUILD_MEMORY_LIMIT = "1GB"
+# DuckDB's own row group size: the build reads the groups of a part in parallel.
+BUILD_ROW_GROUP_ROWS = 122_880
 BUILD_UMASK = 0o027
 
 PUBLISHED_MODELS: dict[str, type[pa.DataFrameModel]] = {
@@ -165,7 +169,9 @@ def write_enrolment_part(paths: DatabasePaths, index: int, part: pl.DataFrame) -
     paths.enrolment_parts.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = paths.enrolment_parts / f"part-{index:04d}.parquet"
     # Read once, by the build that follows: fast to write matters more than small.
-    conform(part, published.CoreEnrolment).write_parquet(path, compression="lz4", statistics=False)
+    conform(part, published.CoreEnrolment).write_parquet(
+        path, compression="lz4", statistics=False, row_group_size=BUILD_ROW_GROUP_ROWS
+    )
     return path
 
 
@@ -198,7 +204,11 @@ def build_database(
     previous_umask = os.umask(BUILD_UMASK)
     try:
         connection = duckdb.connect(
-            str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+            str(path),
+            config={
+                "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
+                "memory_limit": BUILD_MEMORY_LIMIT,
+            },
         )
         try:
             connection.execute("SET enable_progress_bar = false")

@@ -235,10 +235,12 @@ def write_cached(cache_dir: Path, key: str, result: FileResult) -> None:
     staging = cache_dir / f".{key}.{uuid.uuid4().hex}"
     staging.mkdir(parents=True, mode=0o700)
     try:
-        result.enrolment_rows.sort(
-            pl.col("person_key").str.slice(0, 2), maintain_order=True
-        ).collect().write_parquet(
-            staging / "enrolment_rows.parquet", row_group_size=CACHE_ROW_GROUP_ROWS
+        rows = result.enrolment_rows.collect().rechunk()
+        first_byte = pl.col("person_key").str.slice(0, 2).str.to_integer(base=16, strict=False)
+        rows.sort(first_byte, maintain_order=True, nulls_last=False).write_parquet(
+            staging / "enrolment_rows.parquet",
+            row_group_size=CACHE_ROW_GROUP_ROWS,
+            compression="lz4",
         )
         result.rejected.write_parquet(staging / "rejected.parquet")
         result.warnings.write_parquet(staging / "warnings.parquet")

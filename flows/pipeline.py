@@ -7,6 +7,7 @@ import hashlib
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import metadata
@@ -243,6 +244,28 @@ def read_key_range(enrolment_rows: pl.LazyFrame, start: str, end: str | None) ->
 
 
 @dataclass(frozen=True)
+class StoredPart:
+    """One part of core.enrolment as written for the build, with what the marts need of it."""
+
+    path: Path
+    enrolments: int
+    persons: int
+    counts: pl.DataFrame
+    persons_monthly: pl.DataFrame
+
+
+def store_part(paths: database.DatabasePaths, index: int, part: pl.DataFrame) -> StoredPart:
+    """Validate and write one part of core.enrolment, and count it for the marts."""
+    return StoredPart(
+        path=database.write_enrolment_part(paths, index, part),
+        enrolments=part.height,
+        persons=marts.distinct_persons(part),
+        counts=marts.enrolment_counts(part),
+        persons_monthly=marts.persons_city_monthly(part),
+    )
+
+
+@dataclass(frozen=True)
 class Assembly:
     """Every table a run publishes: core.enrolment as Parquet parts, the rest in memory."""
 
@@ -273,34 +296,38 @@ def assemble_tables(
     history = read_history(paths.run_history)
     rules = settings.rules
     database.clear_enrolment_parts(paths)
-    counts: list[pl.DataFrame] = []
-    persons_monthly: list[pl.DataFrame] = []
-    parts: list[Path] = []
-    persons = enrolments = 0
     accepted = sum(result.rows_accepted for result in results)
-    for index, (start, end) in enumerate(person_key_ranges(accepted, ENROLMENTS_PER_PART)):
-        part = build_enrolments(
-            enrolment_candidates(read_key_range(enrolment_rows, start, end), file_loads),
-            reference_kelurahan,
-            rules.months_by_category,
-        )
-        parts.append(database.write_enrolment_part(paths, index, part))
-        counts.append(marts.enrolment_counts(part))
-        persons_monthly.append(marts.persons_city_monthly(part))
-        persons += marts.distinct_persons(part)
-        enrolments += part.height
+    stored: list[StoredPart] = []
+    # Each part is validated, written and counted in a second thread while the next part
+    # is built; waiting for it before handing over the next keeps one part in flight.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        in_flight: Future[StoredPart] | None = None
+        for index, (start, end) in enumerate(person_key_ranges(accepted, ENROLMENTS_PER_PART)):
+            part = build_enrolments(
+                enrolment_candidates(read_key_range(enrolment_rows, start, end), file_loads),
+                reference_kelurahan,
+                rules.months_by_category,
+            )
+            if in_flight is not None:
+                stored.append(in_flight.result())
+            in_flight = background.submit(store_part, paths, index, part)
+            del part  # only the part in flight and the one being built stay in memory
+        if in_flight is not None:
+            stored.append(in_flight.result())
     tables = {
         **reference_tables(reference_kelurahan, rules, settings.program_name, input_fingerprint),
         **statistics_tables(
-            marts.add_enrolment_counts(counts),
-            marts.add_persons_city_monthly(persons_monthly),
+            marts.add_enrolment_counts([part.counts for part in stored]),
+            marts.add_persons_city_monthly([part.persons_monthly for part in stored]),
             rules,
         ),
         **audit_tables(file_loads, rejected, warnings, runs_frame(history)),
     }
+    enrolments = sum(part.enrolments for part in stored)
     record = run_record(run_id, started_at, file_loads, enrolments, "published")
     tables["audit.runs"] = runs_frame([*history, record])
-    return Assembly(tables, tuple(parts), record, persons)
+    persons = sum(part.persons for part in stored)
+    return Assembly(tables, tuple(part.path for part in stored), record, persons)
 
 
 def publish(

@@ -42,10 +42,13 @@ def reference_tables(
 
 def enrolment_candidates(enrolment_rows: pl.DataFrame, file_loads: pl.DataFrame) -> pl.DataFrame:
     """Attach each accepted row's delivery rank and date from its file."""
-    deliveries = file_loads.filter(pl.col("status") == FILE_LOADED).select(
-        "source_file", "delivery_rank", "delivery_date"
+    loaded = file_loads.filter(pl.col("status") == FILE_LOADED)
+    files = loaded.get_column("source_file")
+    source_file = pl.col("source_file")
+    return enrolment_rows.filter(source_file.is_in(files.implode())).with_columns(
+        delivery_rank=source_file.replace_strict(files, loaded.get_column("delivery_rank")),
+        delivery_date=source_file.replace_strict(files, loaded.get_column("delivery_date")),
     )
-    return enrolment_rows.join(deliveries, on="source_file", how="inner")
 
 
 def statistics_tables(
