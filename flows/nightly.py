@@ -105,7 +105,10 @@ def build_tables_task(
     inputs: str,
 ) -> Assembly:
     """Assemble every published table from the files' results."""
-    return assemble_tables(settings, files, results, kelurahan, run_id, started_at, inputs)
+    logger = get_run_logger()
+    return assemble_tables(
+        settings, files, results, kelurahan, run_id, started_at, inputs, logger.info
+    )
 
 
 @task(

@@ -283,6 +283,7 @@ def assemble_tables(
     run_id: str,
     started_at: datetime,
     input_fingerprint: str = "",
+    log: Callable[[str], None] | None = None,
 ) -> Assembly:
     """Build every published table, including this run's row in audit.runs.
 
@@ -302,7 +303,10 @@ def assemble_tables(
     # is built; waiting for it before handing over the next keeps one part in flight.
     with ThreadPoolExecutor(max_workers=1) as background:
         in_flight: Future[StoredPart] | None = None
-        for index, (start, end) in enumerate(person_key_ranges(accepted, ENROLMENTS_PER_PART)):
+        ranges = person_key_ranges(accepted, ENROLMENTS_PER_PART)
+        for index, (start, end) in enumerate(ranges):
+            if log is not None and len(ranges) > 1:
+                log(f"Menyusun core.enrolment: bagian {index + 1} dari {len(ranges)}")
             part = build_enrolments(
                 enrolment_candidates(read_key_range(enrolment_rows, start, end), file_loads),
                 reference_kelurahan,

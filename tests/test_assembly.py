@@ -7,12 +7,14 @@ from datetime import date
 
 import duckdb
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows import database
+from flows import database, pipeline
 from flows.config import Settings
 from flows.extracts import discover_extracts
+from flows.history import utc_now
 from flows.ingest import load_reference, process_with_cache, settings_fingerprint
 from flows.pipeline import publish
 from tests.conftest import small_published_tables
@@ -150,3 +152,30 @@ def test_cached_enrolment_rows_stay_on_disk_until_assembled(settings: Settings) 
             .sort("source_row")
             .equals(in_memory.enrolment_rows.collect().sort("source_row"))
         )
+
+
+def test_a_run_in_parts_says_how_far_it_is(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = settings.paths.raw_dir
+    (raw / "2025-12-20_kiriman.csv").write_bytes(
+        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 40))])
+    )
+    files = discover_extracts(raw)
+    reference = load_reference(settings.paths.reference_dir)
+    fingerprint = settings_fingerprint(settings.rules, reference, "uji")
+    results = [
+        process_with_cache(file, reference, settings.rules, KEY, None, fingerprint)
+        for file in files
+    ]
+    monkeypatch.setattr(pipeline, "ENROLMENTS_PER_PART", 5)
+    messages: list[str] = []
+    assembly = pipeline.assemble_tables(
+        settings, files, results, reference.kelurahan, "uji", utc_now(), log=messages.append
+    )
+
+    assert len(assembly.enrolment_parts) == 8
+    assert messages == [f"Menyusun core.enrolment: bagian {n} dari 8" for n in range(1, 9)]
+    assert assembly.record.enrolments == assembly.persons == 39
+    assert pl.read_parquet(list(assembly.enrolment_parts)).height == 39
+    database.clear_enrolment_parts(database.DatabasePaths(settings.paths.db))
