@@ -92,7 +92,12 @@ def published_tables(
     program_name: str,
     input_fingerprint: str = "",
 ) -> dict[str, pl.DataFrame]:
-    """Return every table of the published database, keyed by its qualified name."""
+    """Return every table of the published database, keyed by its qualified name.
+
+    Everything is built in memory at once, for inputs small enough to hold; a nightly run
+    builds core.enrolment one range of person keys at a time (flows.pipeline) from the
+    same functions.
+    """
     candidates = enrolment_candidates(enrolment_rows, file_loads)
     enrolments = build_enrolments(candidates, kelurahan, rules.months_by_category)
     counts = marts.enrolment_counts(enrolments)
