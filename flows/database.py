@@ -22,7 +22,8 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # command-line shell that lags the Python package by a major version.
 STORAGE_COMPATIBILITY_VERSION = "v1.0.0"
 DATABASE_FILE_MODE = 0o640
-# Beyond this the build spills to disk: a run's memory stays bounded whatever its size.
+# Beyond this the build and the queries of a run spill to disk: a run's memory stays
+# bounded whatever its size.
 BUILD_MEMORY_LIMIT = "1GB"
 # DuckDB's own row group size: the build reads the groups of a part in parallel.
 BUILD_ROW_GROUP_ROWS = 122_880
@@ -355,6 +356,9 @@ def query_frame(path: Path, query: str) -> pl.DataFrame:
     """Run one query on a published database (read-only connection) into a polars frame."""
     connection = duckdb.connect(str(path), read_only=True)
     try:
+        # Set on the connection, not at connect: another open connection to the same file in
+        # this process would refuse a different configuration.
+        connection.execute(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'")
         frame = pl.from_arrow(connection.sql(query).to_arrow_table())
     finally:
         connection.close()
