@@ -21,6 +21,7 @@ from schemas.columns import (
     NIK_INVALID,
     NIK_MISSING,
     REASON_COLUMN,
+    REJECTION_REASONS,
     SOURCE_FILE,
     SOURCE_ROW,
     SOURCE_SHEET,
@@ -87,20 +88,9 @@ _FIRST_SHEET = "_first_sheet"
 _FIRST_ROW = "_first_row"
 _QUOTE_LIMIT = 60
 _DATE_HINT = "format HH/BB/TTTT"
-# Rejection reasons in contract order. Until the rejected rows are written, a row's reason
-# is its position in this tuple: small numbers are cheaper to choose and compare than texts.
-_REASONS = (
-    NIK_MISSING,
-    NIK_INVALID,
-    CATEGORY_UNKNOWN,
-    KELURAHAN_UNKNOWN,
-    START_DATE_MISSING,
-    START_DATE_INVALID,
-    START_DATE_OUT_OF_RANGE,
-    END_DATE_INVALID,
-    END_BEFORE_START,
-    DUPLICATE_IN_FILE,
-)
+# Until the rejected rows are written, a row's reason is its position in the contract's
+# order: small numbers are cheaper to choose and compare than texts.
+_REASONS = REJECTION_REASONS
 _REASON_CODE = pl.UInt8
 # A NIK of 16 plain digits holds no white space and no apostrophe: cleaning leaves it as is.
 _PLAIN_NIK = r"^[0-9]{16}$"
