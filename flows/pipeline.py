@@ -239,7 +239,14 @@ def run_record(
 
 def read_key_range(enrolment_rows: pl.LazyFrame, start: str, end: str | None) -> pl.DataFrame:
     """Read the enrolment rows whose person key lies in [start, end)."""
-    rows = enrolment_rows.filter(in_person_key_range(start, end)).collect(engine="streaming")
+    try:
+        rows = enrolment_rows.filter(in_person_key_range(start, end)).collect(engine="streaming")
+    except (OSError, pl.exceptions.PolarsError) as error:
+        raise PipelineError(
+            "Hasil tersimpan per berkas (paths.cache_dir) tidak dapat dibaca lagi: "
+            f"{type(error).__name__}: {error}. Hapus folder cache itu lalu jalankan ulang; "
+            "semua berkas akan diproses lagi."
+        ) from error
     return rows.rechunk()
 
 

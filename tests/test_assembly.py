@@ -179,3 +179,26 @@ def test_a_run_in_parts_says_how_far_it_is(
     assert assembly.record.enrolments == assembly.persons == 39
     assert pl.read_parquet(list(assembly.enrolment_parts)).height == 39
     database.clear_enrolment_parts(database.DatabasePaths(settings.paths.db))
+
+
+def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
+    settings: Settings,
+) -> None:
+    raw = settings.paths.raw_dir
+    (raw / "2025-12-20_kiriman.csv").write_bytes(
+        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 10))])
+    )
+    files = discover_extracts(raw)
+    reference = load_reference(settings.paths.reference_dir)
+    fingerprint = settings_fingerprint(settings.rules, reference, "uji")
+    cache = settings.paths.cache_dir
+    results = [
+        process_with_cache(file, reference, settings.rules, KEY, cache, fingerprint)
+        for file in files
+    ]
+    for stored in cache.glob("*/enrolment_rows.parquet"):
+        stored.unlink()
+
+    with pytest.raises(pipeline.PipelineError, match="Hapus folder cache itu lalu jalankan ulang"):
+        pipeline.assemble_tables(settings, files, results, reference.kelurahan, "uji", utc_now())
+    database.clear_enrolment_parts(database.DatabasePaths(settings.paths.db))
