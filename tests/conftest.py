@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import xlsxwriter
 
 from flows.config import PROJECT_ROOT, Settings, load_settings
 from flows.history import RunRecord, runs_frame
@@ -151,3 +152,24 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def write_workbook(
+    path: Path,
+    sheets: dict[str, list[list[object]]],
+    hidden: tuple[str, ...] = (),
+    very_hidden: tuple[str, ...] = (),
+) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(r, c, value)
+        if name in hidden:
+            sheet.hide()
+        if name in very_hidden:
+            sheet.very_hidden()
+    workbook.close()
+    return path

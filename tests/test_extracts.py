@@ -12,6 +12,7 @@ import xlsxwriter
 
 from flows.extracts import ROWS_SCHEMA, discover_extracts, read_extract
 from schemas.columns import CONTRACT_COLUMNS
+from tests.conftest import write_workbook
 
 HEADER = ["No", "NIK", "Nama", "Kelurahan", "Kategori", "TMT"]
 ROW_1 = ["1", "6172010101900001", "Budi", "Roban", "rentan", "15/12/2025"]
@@ -234,26 +235,12 @@ def test_unterminated_quote_is_rejected_without_exception(tmp_path: Path) -> Non
 
 def test_binary_file_named_csv_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "sebenarnya.csv"
-    write_xlsx(path.with_suffix(".xlsx"), {"Data": [HEADER, ROW_1]})
+    write_workbook(path.with_suffix(".xlsx"), {"Data": [HEADER, ROW_1]})
     path.write_bytes(path.with_suffix(".xlsx").read_bytes())
     assert "bukan teks" in read_extract(path, "sebenarnya.csv").error
 
 
 # ---------------------------------------------------------------- XLSX
-
-
-def write_xlsx(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()):
-    workbook = xlsxwriter.Workbook(path)
-    for name, rows in sheets.items():
-        sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is not None:
-                    sheet.write(r, c, value)
-        if name in hidden:
-            sheet.hide()
-    workbook.close()
-    return path
 
 
 def typed_workbook(path: Path) -> Path:
@@ -315,7 +302,7 @@ def test_footer_with_counting_formula_is_skipped(tmp_path: Path) -> None:
 
 
 def test_hidden_sheet_and_recap_sheet_are_skipped_with_notes(tmp_path: Path) -> None:
-    path = write_xlsx(
+    path = write_workbook(
         tmp_path / "buku.xlsx",
         {
             "Rekap": [["Kelurahan", "Jumlah"], ["Roban", 2]],
@@ -334,7 +321,9 @@ def test_hidden_sheet_and_recap_sheet_are_skipped_with_notes(tmp_path: Path) -> 
 
 
 def test_workbook_without_required_columns_names_them(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "rekap.xlsx", {"Rekap": [["Kelurahan", "Jumlah"], ["Roban", 2]]})
+    path = write_workbook(
+        tmp_path / "rekap.xlsx", {"Rekap": [["Kelurahan", "Jumlah"], ["Roban", 2]]}
+    )
     result = read_extract(path, "rekap.xlsx")
     assert "nik" in result.error
     assert "Kelurahan | Jumlah" in result.error
@@ -342,7 +331,7 @@ def test_workbook_without_required_columns_names_them(tmp_path: Path) -> None:
 
 def test_ambiguous_headers_in_a_sheet_reject_the_workbook(tmp_path: Path) -> None:
     headers = ["NIK", "No NIK", "Kelurahan", "Kategori", "TMT"]
-    path = write_xlsx(tmp_path / "ganda.xlsx", {"Data": [headers, ["1", "2", "a", "b", "c"]]})
+    path = write_workbook(tmp_path / "ganda.xlsx", {"Data": [headers, ["1", "2", "a", "b", "c"]]})
     result = read_extract(path, "ganda.xlsx")
     assert "'NIK'" in result.error
     assert "'No NIK'" in result.error
@@ -358,7 +347,7 @@ def test_corrupt_xlsx_is_rejected(tmp_path: Path, content: bytes) -> None:
 
 
 def test_header_only_workbook_is_rejected(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "kosong.xlsx", {"Data": [HEADER]})
+    path = write_workbook(tmp_path / "kosong.xlsx", {"Data": [HEADER]})
     assert "Tidak ada baris data" in read_extract(path, "kosong.xlsx").error
 
 

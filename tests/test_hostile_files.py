@@ -54,7 +54,7 @@ from flows.ingest import (
 from flows.pipeline import Assembly, assemble_tables, publish, record_success
 from flows.secrets import key_fingerprint, load_nik_key
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
-from tests.conftest import TEST_NIK_KEY
+from tests.conftest import TEST_NIK_KEY, write_workbook
 
 HEADER = ["NIK", "Nama", "Kelurahan", "Kategori", "TMT"]
 KEY = TEST_NIK_KEY.encode()
@@ -202,27 +202,6 @@ def write_raw_workbook(path: Path, sheets: list[tuple[str, str, str | None]]) ->
             archive.writestr(name, text)
         for i, (_, xml, _) in enumerate(sheets, start=1):
             archive.writestr(f"xl/worksheets/sheet{i}.xml", xml)
-    return path
-
-
-def write_workbook(
-    path: Path,
-    sheets: dict[str, list[list[object]]],
-    hidden: tuple[str, ...] = (),
-    very_hidden: tuple[str, ...] = (),
-) -> Path:
-    workbook = xlsxwriter.Workbook(str(path))
-    for name, rows in sheets.items():
-        sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is not None:
-                    sheet.write(r, c, value)
-        if name in hidden:
-            sheet.hide()
-        if name in very_hidden:
-            sheet.very_hidden()
-    workbook.close()
     return path
 
 
