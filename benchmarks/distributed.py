@@ -23,7 +23,6 @@ from typing import Any
 from benchmarks.generate import DATA_DIR, ensure_dataset, parse_size
 
 WORKERS = 2
-BENCH_NIK_KEY = "bench-nik-key-0123456789abcdef"
 
 
 def _quiet_prefect(home: Path) -> None:
@@ -32,7 +31,6 @@ def _quiet_prefect(home: Path) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("JAMSOS_NIK_KEY", BENCH_NIK_KEY)
 
 
 def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> dict[str, Any]:
@@ -46,7 +44,7 @@ def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> di
     from prefect.cache_policies import NO_CACHE
     from prefect_dask import DaskTaskRunner
 
-    from flows.config import load_settings
+    from benchmarks.run import bench_settings
     from flows.extracts import DiscoveredFile, discover_extracts
     from flows.history import utc_now
     from flows.ingest import load_reference, process_with_cache, settings_fingerprint
@@ -55,14 +53,7 @@ def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> di
     from transforms.kelurahan import KelurahanReference
     from transforms.program import ProgramRules
 
-    settings = load_settings(
-        None,
-        raw_dir=raw_dir,
-        db=work_dir / "jamsos.duckdb",
-        reports_dir=work_dir / "reports",
-        cache_dir=work_dir / "cache",
-        key_file=work_dir / "secret" / "nik.key",
-    )
+    settings = bench_settings(raw_dir, work_dir)
 
     @task(name="process-extract-on-worker", cache_policy=NO_CACHE)
     def process_on_worker(

@@ -130,7 +130,8 @@ def _time_stages(stages: dict[str, float], functions: dict[str, float]) -> None:
         setattr(module, function_name, timed)
 
 
-def _settings(raw_dir: Path, work: Path) -> Settings:
+def bench_settings(raw_dir: Path, work: Path) -> Settings:
+    """Return the settings of a benchmark run: its own work folder and the benchmark key."""
     from flows.config import load_settings
 
     os.environ["JAMSOS_NIK_KEY"] = BENCH_NIK_KEY
@@ -149,7 +150,7 @@ def measure_pipeline(raw_dir: Path, work: Path, fresh: bool) -> dict[str, Any]:
     if fresh and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    settings = _settings(raw_dir, work)
+    settings = bench_settings(raw_dir, work)
     stages: dict[str, float] = {}
     functions: dict[str, float] = {}
     _time_stages(stages, functions)

@@ -15,7 +15,7 @@ import xlsxwriter
 
 from flows.config import PROJECT_ROOT, Settings, load_settings
 from flows.history import RunRecord, runs_frame
-from flows.ingest import load_reference
+from flows.ingest import WARNING_SCHEMA, load_reference
 from transforms.program import Category, ProgramRules
 from transforms.publication import published_tables
 
@@ -121,16 +121,7 @@ def small_published_tables(settings: Settings, persons: int = 3) -> dict[str, pl
         },
         schema_overrides={"source_sheet": pl.String, "nik_masked": pl.String},
     )
-    warnings = pl.DataFrame(
-        schema={
-            "source_file": pl.String,
-            "source_sheet": pl.String,
-            "source_row": pl.Int64,
-            "warning": pl.String,
-            "column": pl.String,
-            "message": pl.String,
-        }
-    )
+    warnings = pl.DataFrame(schema=WARNING_SCHEMA)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     runs = runs_frame([RunRecord("run-1", now, now, date(2025, 12, 20), "test")])
     return published_tables(
