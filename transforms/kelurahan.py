@@ -159,11 +159,11 @@ def _match_one(kelurahan: str | None, kecamatan: str | None, index: _Index) -> _
 def match_kelurahan_pairs(pairs: pl.DataFrame, reference: KelurahanReference) -> pl.DataFrame:
     """Match each distinct (kelurahan, kecamatan) pair to an official kelurahan code.
 
-    Returns one row per distinct pair: kelurahan, kecamatan, kode_kelurahan (null when
-    unmatched), kelurahan_typo and kecamatan_mismatch.
+    Returns one row per distinct pair, in the order pairs first show them: kelurahan,
+    kecamatan, kode_kelurahan (null when unmatched), kelurahan_typo and kecamatan_mismatch.
     """
     index = _build_index(reference)
-    distinct = pairs.select(KELURAHAN, KECAMATAN).unique()
+    distinct = pairs.select(KELURAHAN, KECAMATAN).unique(maintain_order=True)
     matches = [_match_one(kel, kec, index) for kel, kec in distinct.iter_rows()]
     return pl.DataFrame(
         {
@@ -194,24 +194,18 @@ def kelurahan_matches(rows: pl.DataFrame, reference: KelurahanReference) -> pl.D
         _position(KELURAHAN, kelurahan) * width + _position(KECAMATAN, kecamatan)
     ).to_series()
     distinct = numbers.unique()
-    index = _build_index(reference)
-    matches = [
-        _match_one(kel, kec, index)
-        for kel, kec in zip(
-            kelurahan.gather(distinct // kecamatan.len()),
-            kecamatan.gather(distinct % kecamatan.len()),
-            strict=True,
-        )
-    ]
-    row_match = numbers.replace_strict(distinct, _positions(distinct.len()), return_dtype=pl.UInt64)
-    return pl.DataFrame(
+    pairs = pl.DataFrame(
         {
-            KODE_KELURAHAN: [m.kode_kelurahan for m in matches],
-            KELURAHAN_TYPO: [m.typo for m in matches],
-            KECAMATAN_MISMATCH: [m.kecamatan_mismatch for m in matches],
-        },
-        schema=schema,
-    ).select(pl.all().gather(row_match))
+            KELURAHAN: kelurahan.gather(distinct // kecamatan.len()),
+            KECAMATAN: kecamatan.gather(distinct % kecamatan.len()),
+        }
+    )
+    row_match = numbers.replace_strict(distinct, _positions(distinct.len()), return_dtype=pl.UInt64)
+    return (
+        match_kelurahan_pairs(pairs, reference)
+        .select(list(schema))
+        .select(pl.all().gather(row_match))
+    )
 
 
 def _positions(count: int) -> pl.Series:
