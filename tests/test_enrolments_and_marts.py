@@ -82,15 +82,32 @@ def hmac_messages() -> list[str | None]:
 
 
 @pytest.mark.parametrize("key_length", [0, 1, 16, 32, 63, 64, 65, 100])
-def test_hmac_matches_the_standard_library(key_length: int) -> None:
-    key = bytes(random.Random(key_length).randrange(256) for _ in range(key_length))
+@pytest.mark.parametrize("alphabet", ["0123456789abcdef", "aZ 9'\\\x00é€漢😀"])
+def test_hmac_matches_the_standard_library(key_length: int, alphabet: str) -> None:
+    text_key = "".join(random.Random(key_length).choices(alphabet, k=key_length))
+    key = text_key.encode()
     values = hmac_messages()
     expected = [
         None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values
     ]
     keys = hmac_sha256_hex(pl.Series("nik", values, dtype=pl.String), key)
     assert keys.dtype == pl.String
+    assert keys.name == "nik"
     assert keys.to_list() == expected
+
+
+def test_hmac_of_many_values_keeps_their_order() -> None:
+    key = b"a-secret-key-of-some-length"
+    values = [f"{number:016d}" for number in range(50_001)]
+    keys = hmac_sha256_hex(pl.Series("nik", values), key)
+    for position in (0, 1, 24_999, 25_000, 25_001, 50_000):
+        expected = hmac.new(key, values[position].encode(), hashlib.sha256).hexdigest()
+        assert keys[position] == expected
+
+
+def test_hmac_refuses_a_key_that_is_not_text() -> None:
+    with pytest.raises(ValueError, match="UTF-8"):
+        hmac_sha256_hex(pl.Series("nik", ["6172011508850001"]), b"\xff\xfe-not-text-at-all")
 
 
 def test_hmac_of_no_values_is_an_empty_text_column() -> None:

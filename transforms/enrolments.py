@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import calendar
-import hashlib
 from datetime import date
 
-import duckdb
 import polars as pl
+import polars_hash
 
 from transforms.nik import birth_date_from_nik, mask_nik, sex_from_nik
 
@@ -37,39 +36,28 @@ ENROLMENT_ROW_COLUMNS: tuple[str, ...] = (
 )
 
 
-HMAC_BLOCK_SIZE = 64
-# HMAC(K, m) = SHA256((K0 xor opad) || SHA256((K0 xor ipad) || m)), RFC 2104.
-_HMAC_SQL = (
-    "SELECT sha256($outer_pad || unhex(sha256($inner_pad || message))) AS person_key "
-    "FROM hmac_messages"
-)
-
-
-def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """Return the inner and outer HMAC-SHA256 pads of a key: K0 xor ipad, K0 xor opad."""
-    block = key if len(key) <= HMAC_BLOCK_SIZE else hashlib.sha256(key).digest()
-    block = block.ljust(HMAC_BLOCK_SIZE, b"\0")
-    return bytes(byte ^ 0x36 for byte in block), bytes(byte ^ 0x5C for byte in block)
-
-
 def hmac_sha256_hex(values: pl.Series, key: bytes) -> pl.Series:
     """Return HMAC-SHA256(key, value) in lower-case hex for every value; null stays null.
 
-    DuckDB hashes on every core. The key reaches it as query parameters, never as SQL text.
+    The key is text (UTF-8), as the key file and the environment variable give it. The
+    values are hashed in one slice per core, in parallel.
     """
-    inner_pad, outer_pad = _hmac_pads(key)
-    # Bytes, not text: DuckDB's VARCHAR-to-BLOB cast would read backslash escapes.
-    messages = values.cast(pl.Binary).to_frame("message")
-    connection = duckdb.connect(config={"preserve_insertion_order": True})
     try:
-        connection.register(
-            "hmac_messages", messages.to_arrow(compat_level=pl.CompatLevel.newest())
-        )
-        pads = {"inner_pad": inner_pad, "outer_pad": outer_pad}
-        keys = connection.sql(_HMAC_SQL, params=pads).to_arrow_table()
-    finally:
-        connection.close()
-    return pl.Series(values.name, keys.column("person_key"))
+        text_key = key.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the NIK key must be UTF-8 text") from None
+    frame = values.to_frame("message")
+    slice_rows = max(1, -(-frame.height // pl.thread_pool_size()))
+    slices = [
+        frame.slice(offset, slice_rows)
+        .lazy()
+        .select(polars_hash.col("message").chash.hmac_sha256(key=text_key))
+        for offset in range(0, frame.height, slice_rows)
+    ]
+    if not slices:
+        return pl.Series(values.name, [], dtype=pl.String)
+    hashed = pl.concat(pl.collect_all(slices), rechunk=False)
+    return hashed.get_column("message").alias(values.name)
 
 
 def _years_before(on: date, years: int) -> date:
