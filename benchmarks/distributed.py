@@ -114,7 +114,7 @@ def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> di
         assembly = assemble_tables(
             settings, files, results, reference.kelurahan, "distributed", utc_now()
         )
-        publish(settings, assembly.tables, lambda message: None, assembly.enrolment_parts)
+        publish(settings, assembly.tables, lambda message: None, assembly.enrolment_staging)
         return {
             "per_file_seconds": round(per_file, 3),
             "assemble_publish_seconds": round(time.perf_counter() - gathered, 3),

@@ -212,6 +212,8 @@ def show_config(config: ConfigOption = None) -> None:
     print("\n[schedule]")
     for name, value in vars(settings.schedule).items():
         print(f"{name} = {value!r}".replace("'", '"'))
+    print("\n[processing]")
+    print(f"files_at_once = {settings.processing.files_at_once}")
     print("\n[reports]")
     for name, value in vars(settings.reports).items():
         print(f"{name} = {str(value).lower() if isinstance(value, bool) else value}")

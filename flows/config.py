@@ -39,6 +39,11 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ProcessingSettings:
+    files_at_once: int
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     public: bool
     suppression_threshold: int
@@ -64,6 +69,7 @@ class Settings:
     rules: ProgramRules
     paths: Paths
     schedule: Schedule
+    processing: ProcessingSettings
     reports: ReportSettings
     email: EmailSettings
     config_file: Path | None = None
@@ -169,6 +175,9 @@ def settings_from_mapping(
             deployment_name=str(schedule_spec["deployment_name"]),
             stale_after_days=int(schedule_spec["stale_after_days"]),
         )
+        processing = ProcessingSettings(
+            files_at_once=int(values["processing"]["files_at_once"]),
+        )
         reports = ReportSettings(
             public=bool(values["reports"]["public"]),
             suppression_threshold=int(values["reports"]["suppression_threshold"]),
@@ -196,6 +205,8 @@ def settings_from_mapping(
         raise ConfigError("program.start_date_min is after program.start_date_max")
     if email.security not in {"starttls", "ssl", "none"}:
         raise ConfigError("email.security must be starttls, ssl or none")
+    if processing.files_at_once < 1:
+        raise ConfigError("processing.files_at_once must be at least 1")
     if reports.suppression_threshold < 1:
         raise ConfigError("reports.suppression_threshold must be at least 1")
     check_path_overlaps(paths)
@@ -204,6 +215,7 @@ def settings_from_mapping(
         rules=rules,
         paths=paths,
         schedule=schedule,
+        processing=processing,
         reports=reports,
         email=email,
         config_file=config_file,

@@ -7,6 +7,7 @@ import errno
 import fcntl
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,25 @@ DATABASE_FILE_MODE = 0o640
 # Beyond this the build and the queries of a run spill to disk: a run's memory stays
 # bounded whatever its size.
 BUILD_MEMORY_LIMIT = "1GB"
-# DuckDB's own row group size: the build reads the groups of a part in parallel.
-BUILD_ROW_GROUP_ROWS = 122_880
 BUILD_UMASK = 0o027
+# Compression named for the columns of core.enrolment whose best method never varies: FSST
+# for the random hex of person_key, a dictionary for the columns of few distinct values.
+# DuckDB would otherwise try every method on each segment first, which took a third of the
+# time it spent storing the table.
+_FEW_VALUES = (
+    "category",
+    "kode_kelurahan",
+    "kelurahan",
+    "kode_kecamatan",
+    "kecamatan",
+    "sex",
+    "age_group",
+    "source_file",
+    "source_sheet",
+)
+COLUMN_COMPRESSION: dict[str, dict[str, str]] = {
+    "core.enrolment": {"person_key": "fsst", **dict.fromkeys(_FEW_VALUES, "dictionary")}
+}
 
 PUBLISHED_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "ref.program": published.RefProgram,
@@ -89,8 +106,8 @@ class DatabasePaths:
         return self.parquet_dir.with_name(self.parquet_dir.name + ".old")
 
     @property
-    def enrolment_parts(self) -> Path:
-        return self.published.with_name(f"{self.published.stem}_enrolment.building")
+    def enrolment_staging(self) -> Path:
+        return self.published.with_name(self.published.name + ".enrolment.building")
 
     @property
     def run_history(self) -> Path:
@@ -105,8 +122,8 @@ class CheckFailure:
     example: str
 
 
-def conform(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame:
-    """Select the model's columns in its order, cast to its types, and validate values."""
+def model_columns(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame:
+    """Select the model's columns in its order and cast them to its types."""
     schema = model.to_schema()
     columns = [
         pl.col(name).cast(column.dtype.type) if name in frame.columns else None
@@ -117,8 +134,17 @@ def conform(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame
     ]
     if missing:
         raise PublishError(f"{schema.name or model.__name__}: missing columns {missing}")
-    selected = frame.select([expression for expression in columns if expression is not None])
-    return model.validate(selected, lazy=True)
+    return frame.select([expression for expression in columns if expression is not None])
+
+
+def validate_model(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame:
+    """Check every value against the model; raise its errors, all of them at once."""
+    return model.validate(frame, lazy=True)
+
+
+def conform(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> pl.DataFrame:
+    """Select the model's columns in its order, cast to its types, and validate values."""
+    return validate_model(model_columns(frame, model), model)
 
 
 def _quote_literal(text: str) -> str:
@@ -160,69 +186,130 @@ def remove_stale_files(paths: DatabasePaths) -> None:
     _remove_folder(paths.parquet_old)
 
 
-def clear_enrolment_parts(paths: DatabasePaths) -> None:
-    """Delete the Parquet parts of core.enrolment a run assembled (or a killed run left)."""
-    _remove_folder(paths.enrolment_parts)
+def clear_enrolment_staging(paths: DatabasePaths) -> None:
+    """Delete the core.enrolment a run assembled for the build (or a killed run left)."""
+    for path in (
+        paths.enrolment_staging,
+        paths.enrolment_staging.with_name(paths.enrolment_staging.name + ".wal"),
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
-def write_enrolment_part(paths: DatabasePaths, index: int, part: pl.DataFrame) -> Path:
-    """Validate one part of core.enrolment and write it as Parquet for the build."""
-    paths.enrolment_parts.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = paths.enrolment_parts / f"part-{index:04d}.parquet"
-    # Read once, by the build that follows: fast to write matters more than small.
-    conform(part, published.CoreEnrolment).write_parquet(
-        path, compression="lz4", statistics=False, row_group_size=BUILD_ROW_GROUP_ROWS
+@contextlib.contextmanager
+def _build_umask() -> Iterator[None]:
+    # DuckDB creates its files and write-ahead logs with the process umask (often 0644):
+    # narrow it so that none is ever readable by other users.
+    previous_umask = os.umask(BUILD_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous_umask)
+
+
+def _connect_for_build(path: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(
+        str(path),
+        config={
+            "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
+            "memory_limit": BUILD_MEMORY_LIMIT,
+        },
     )
-    return path
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
+def _register(connection: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+    # String views pass to DuckDB without a copy into Arrow's older layout.
+    connection.register("published_frame", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
 
 
 def _create_table(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    # String views pass to DuckDB without a copy into Arrow's older layout.
-    arrow = frame.to_arrow(compat_level=pl.CompatLevel.newest())
-    connection.register("published_frame", arrow)
-    connection.execute(f"CREATE TABLE {table} AS SELECT * FROM published_frame")
-    connection.unregister("published_frame")
+    _register(connection, frame)
+    try:
+        compression = COLUMN_COMPRESSION.get(table, {})
+        described = connection.sql("DESCRIBE SELECT * FROM published_frame").fetchall()
+        columns = ", ".join(
+            f'"{name}" {column_type}'
+            + (f" USING COMPRESSION {compression[name]}" if name in compression else "")
+            for name, column_type, *_ in described
+        )
+        connection.execute(f"CREATE TABLE {table} ({columns})")
+        connection.execute(f"INSERT INTO {table} SELECT * FROM published_frame")
+    finally:
+        connection.unregister("published_frame")
+
+
+def _empty_frame(model: type[pa.DataFrameModel]) -> pl.DataFrame:
+    schema = model.to_schema()
+    return pl.DataFrame(schema={name: column.dtype.type for name, column in schema.columns.items()})
+
+
+class EnrolmentStaging:
+    """core.enrolment, built part by part in a DuckDB file of its own before the build.
+
+    Each part is validated with the model and appended; the build then starts from a copy
+    of this file, so that a retried publication can build again from the same parts.
+    """
+
+    def __init__(self, paths: DatabasePaths) -> None:
+        clear_enrolment_staging(paths)
+        self.path = paths.enrolment_staging
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _build_umask():
+            self._connection = _connect_for_build(self.path)
+        self._connection.execute("CREATE SCHEMA core")
+        _create_table(self._connection, "core.enrolment", _empty_frame(published.CoreEnrolment))
+
+    def append(self, part: pl.DataFrame) -> None:
+        """Validate one part of core.enrolment and append it, in its row order."""
+        self.insert(conform(part, published.CoreEnrolment))
+
+    def insert(self, part: pl.DataFrame) -> None:
+        """Append rows already in the model's columns and types, which the caller validates.
+
+        A caller that finds them invalid must not publish this file.
+        """
+        _register(self._connection, part)
+        try:
+            self._connection.execute("INSERT INTO core.enrolment SELECT * FROM published_frame")
+        finally:
+            self._connection.unregister("published_frame")
+
+    def close(self) -> None:
+        """Write everything appended into the file itself and let it go."""
+        try:
+            self._connection.execute("CHECKPOINT")
+        finally:
+            self._connection.close()
 
 
 def build_database(
-    path: Path, tables: dict[str, pl.DataFrame], enrolment_parts: tuple[Path, ...] = ()
+    path: Path, tables: dict[str, pl.DataFrame], enrolment_staging: Path | None = None
 ) -> None:
     """Write every published table, its comments and the views into a new DuckDB file.
 
-    core.enrolment comes from tables, or else from enrolment_parts: Parquet files that
-    write_enrolment_part validated, loaded in their order.
+    core.enrolment comes from tables, or else from the file an EnrolmentStaging wrote:
+    the build starts from a copy of it.
     """
     if path.exists():
         raise PublishError(f"{path} already exists; remove it before building")
-    given = set(tables) | ({"core.enrolment"} if enrolment_parts else set())
+    given = set(tables) | ({"core.enrolment"} if enrolment_staging is not None else set())
     unknown = given - set(PUBLISHED_MODELS)
     missing = set(PUBLISHED_MODELS) - given
     if unknown or missing:
         raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # DuckDB creates the file and its write-ahead log with the process umask (often 0644):
-    # narrow it for the build so neither is ever readable by other users.
-    previous_umask = os.umask(BUILD_UMASK)
-    try:
-        connection = duckdb.connect(
-            str(path),
-            config={
-                "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
-                "memory_limit": BUILD_MEMORY_LIMIT,
-            },
-        )
+    with _build_umask():
+        if enrolment_staging is not None:
+            shutil.copyfile(enrolment_staging, path)
+        connection = _connect_for_build(path)
         try:
-            connection.execute("SET enable_progress_bar = false")
             for schema_name in SCHEMAS:
-                connection.execute(f"CREATE SCHEMA {schema_name}")
+                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
             for table, model in PUBLISHED_MODELS.items():
                 if table in tables:
                     _create_table(connection, table, conform(tables[table], model))
-                else:
-                    connection.execute(
-                        f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)",
-                        [[str(part) for part in enrolment_parts]],
-                    )
                 for statement in _comment_statements(table, model):
                     connection.execute(statement)
             for statement in _sql_statements(SQL_DIR / "views.sql"):
@@ -230,8 +317,6 @@ def build_database(
             connection.execute("CHECKPOINT")
         finally:
             connection.close()
-    finally:
-        os.umask(previous_umask)
     os.chmod(path, DATABASE_FILE_MODE)
 
 

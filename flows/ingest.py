@@ -8,9 +8,11 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pandera.polars as pa
 import polars as pl
@@ -275,3 +277,29 @@ def process_with_cache(
         if stored is not None:
             return replace(stored, from_cache=False)
     return result
+
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome", covariant=True)
+
+
+class Pending(Protocol[Outcome]):
+    """Work started elsewhere (a thread, a task runner) whose outcome can be waited for."""
+
+    def result(self) -> Outcome: ...
+
+
+def results_in_order(
+    items: Iterable[Item], start: Callable[[Item], Pending[Outcome]], at_once: int
+) -> Iterator[Outcome]:
+    """Start the work of each item, at most at_once in flight, and yield outcomes in order.
+
+    An item's error is raised when its turn comes; the work already started goes on.
+    """
+    in_flight: deque[Pending[Outcome]] = deque()
+    for item in items:
+        if len(in_flight) == at_once:
+            yield in_flight.popleft().result()
+        in_flight.append(start(item))
+    while in_flight:
+        yield in_flight.popleft().result()

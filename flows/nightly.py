@@ -20,7 +20,13 @@ from flows.artifacts import create_failure_artifact, create_run_artifacts
 from flows.config import Settings, load_settings
 from flows.extracts import DiscoveredFile, discover_extracts
 from flows.history import utc_now
-from flows.ingest import FileResult, load_reference, process_with_cache, settings_fingerprint
+from flows.ingest import (
+    FileResult,
+    load_reference,
+    process_with_cache,
+    results_in_order,
+    settings_fingerprint,
+)
 from flows.pipeline import (
     Assembly,
     PipelineError,
@@ -121,7 +127,7 @@ def build_tables_task(
 def publish_task(settings: Settings, assembly: Assembly) -> dict[str, float]:
     """Build, check and atomically publish the database."""
     logger = get_run_logger()
-    return publish(settings, assembly.tables, logger.info, assembly.enrolment_parts)
+    return publish(settings, assembly.tables, logger.info, assembly.enrolment_staging)
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)
@@ -220,16 +226,20 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             if database.published_input_fingerprint(paths.published) == inputs:
                 return keep_publication(settings, run_id, started_at, clock)
             results: list[FileResult] = []
-            for position, file in enumerate(files, start=1):
-                result = process_extract_task(
-                    file,
-                    position,
+            processed = results_in_order(
+                enumerate(files, start=1),
+                lambda numbered: process_extract_task.submit(
+                    numbered[1],
+                    numbered[0],
                     reference,
                     settings.rules,
                     key,
                     settings.paths.cache_dir,
                     fingerprint,
-                )
+                ),
+                settings.processing.files_at_once,
+            )
+            for position, (file, result) in enumerate(zip(files, processed, strict=True), start=1):
                 results.append(result)
                 logger.info(
                     "[%d/%d] %s: %s, %d baris dibaca, %d diterima, %d ditolak%s",
@@ -265,7 +275,7 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             report_failure(message)
             raise
         finally:
-            database.clear_enrolment_parts(paths)
+            database.clear_enrolment_staging(paths)
         summary = summarise(
             run_id,
             settings,

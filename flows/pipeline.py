@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import subprocess
@@ -26,6 +27,7 @@ from flows.ingest import (
     FileResult,
 )
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
+from schemas.published import CoreEnrolment
 from transforms import marts
 from transforms.dates import as_date
 from transforms.enrolments import build_enrolments
@@ -251,20 +253,18 @@ def read_key_range(enrolment_rows: pl.LazyFrame, start: str, end: str | None) ->
 
 
 @dataclass(frozen=True)
-class StoredPart:
-    """One part of core.enrolment as written for the build, with what the marts need of it."""
+class PartCounts:
+    """What the marts need of one part of core.enrolment."""
 
-    path: Path
     enrolments: int
     persons: int
     counts: pl.DataFrame
     persons_monthly: pl.DataFrame
 
 
-def store_part(paths: database.DatabasePaths, index: int, part: pl.DataFrame) -> StoredPart:
-    """Validate and write one part of core.enrolment, and count it for the marts."""
-    return StoredPart(
-        path=database.write_enrolment_part(paths, index, part),
+def count_part(part: pl.DataFrame) -> PartCounts:
+    """Count one part of core.enrolment for the marts."""
+    return PartCounts(
         enrolments=part.height,
         persons=marts.distinct_persons(part),
         counts=marts.enrolment_counts(part),
@@ -274,10 +274,10 @@ def store_part(paths: database.DatabasePaths, index: int, part: pl.DataFrame) ->
 
 @dataclass(frozen=True)
 class Assembly:
-    """Every table a run publishes: core.enrolment as Parquet parts, the rest in memory."""
+    """Every table a run publishes: core.enrolment in its staging file, the rest in memory."""
 
     tables: dict[str, pl.DataFrame]
-    enrolment_parts: tuple[Path, ...]
+    enrolment_staging: Path
     record: RunRecord
     persons: int
 
@@ -295,7 +295,7 @@ def assemble_tables(
     """Build every published table, including this run's row in audit.runs.
 
     core.enrolment is built one range of person keys at a time, each range holding about
-    ENROLMENTS_PER_PART rows, and written as validated Parquet beside the database: a
+    ENROLMENTS_PER_PART rows, and stored validated in a DuckDB file beside the database: a
     person's rows all fall in one range, so memory stays bounded by a range, not the run.
     """
     file_loads = file_loads_frame(files, results)
@@ -303,13 +303,13 @@ def assemble_tables(
     paths = database.DatabasePaths(settings.paths.db)
     history = read_history(paths.run_history)
     rules = settings.rules
-    database.clear_enrolment_parts(paths)
     accepted = sum(result.rows_accepted for result in results)
-    stored: list[StoredPart] = []
-    # Each part is validated, written and counted in a second thread while the next part
-    # is built; waiting for it before handing over the next keeps one part in flight.
-    with ThreadPoolExecutor(max_workers=1) as background:
-        in_flight: Future[StoredPart] | None = None
+    counted: list[PartCounts] = []
+    staging = database.EnrolmentStaging(paths)
+    # Each part is validated and stored in a second thread while the next part is built
+    # and counted; waiting for it before handing over the next keeps one part in flight.
+    with contextlib.closing(staging), ThreadPoolExecutor(max_workers=1) as background:
+        in_flight: Future[None] | None = None
         ranges = person_key_ranges(accepted, ENROLMENTS_PER_PART)
         for index, (start, end) in enumerate(ranges):
             if log is not None and len(ranges) > 1:
@@ -320,43 +320,51 @@ def assemble_tables(
                 rules.months_by_category,
             )
             if in_flight is not None:
-                stored.append(in_flight.result())
-            in_flight = background.submit(store_part, paths, index, part)
+                in_flight.result()
+            if index < len(ranges) - 1:
+                in_flight = background.submit(staging.append, part)
+            else:
+                # Nothing is left to build: this thread validates the last part while the
+                # second one stores it. Invalid rows raise here, and nothing is published.
+                part = database.model_columns(part, CoreEnrolment)
+                in_flight = background.submit(staging.insert, part)
+                database.validate_model(part, CoreEnrolment)
+            counted.append(count_part(part))
             del part  # only the part in flight and the one being built stay in memory
         if in_flight is not None:
-            stored.append(in_flight.result())
+            in_flight.result()
     tables = {
         **reference_tables(reference_kelurahan, rules, settings.program_name, input_fingerprint),
         **statistics_tables(
-            marts.add_enrolment_counts([part.counts for part in stored]),
-            marts.add_persons_city_monthly([part.persons_monthly for part in stored]),
+            marts.add_enrolment_counts([part.counts for part in counted]),
+            marts.add_persons_city_monthly([part.persons_monthly for part in counted]),
             rules,
         ),
         **audit_tables(file_loads, rejected, warnings, runs_frame(history)),
     }
-    enrolments = sum(part.enrolments for part in stored)
+    enrolments = sum(part.enrolments for part in counted)
     record = run_record(run_id, started_at, file_loads, enrolments, "published")
     tables["audit.runs"] = runs_frame([*history, record])
-    persons = sum(part.persons for part in stored)
-    return Assembly(tables, tuple(part.path for part in stored), record, persons)
+    persons = sum(part.persons for part in counted)
+    return Assembly(tables, staging.path, record, persons)
 
 
 def publish(
     settings: Settings,
     tables: dict[str, pl.DataFrame],
     log: Callable[[str], None],
-    enrolment_parts: tuple[Path, ...] = (),
+    enrolment_staging: Path | None = None,
 ) -> dict[str, float]:
     """Build the new database beside the published one, check it, export Parquet, swap.
 
-    core.enrolment comes from tables or, for an assembled run, from its Parquet parts.
+    core.enrolment comes from tables or, for an assembled run, from its staging file.
     """
     paths = database.DatabasePaths(settings.paths.db)
     timings: dict[str, float] = {}
     database.remove_stale_files(paths)
     started = time.perf_counter()
     try:
-        database.build_database(paths.building, tables, enrolment_parts)
+        database.build_database(paths.building, tables, enrolment_staging)
         timings["build"] = time.perf_counter() - started
         started = time.perf_counter()
         failures = database.run_checks(paths.building)
@@ -379,8 +387,8 @@ def publish(
         timings["swap"] = time.perf_counter() - started
     finally:
         database.remove_stale_files(paths)
-    # Kept after a failure so that a retry can build again; the next assembly clears them.
-    database.clear_enrolment_parts(paths)
+    # Kept after a failure so that a retry can build again; the next assembly replaces it.
+    database.clear_enrolment_staging(paths)
     log(
         f"Database terbit: {paths.published} (build {timings['build']:.2f} s, "
         f"pemeriksaan {timings['checks']:.2f} s)"

@@ -100,21 +100,25 @@ def test_database_built_from_parts_equals_one_built_from_frames(settings: Settin
     tables = small_published_tables(settings, persons=5)
     paths = database.DatabasePaths(settings.paths.db)
     enrolment = tables["core.enrolment"]
-    parts = (
-        database.write_enrolment_part(paths, 0, enrolment.head(2)),
-        database.write_enrolment_part(paths, 1, enrolment.tail(enrolment.height - 2)),
-    )
+    staging = database.EnrolmentStaging(paths)
+    staging.append(enrolment.head(2))
+    staging.append(enrolment.tail(enrolment.height - 2))
+    staging.close()
     from_frames = settings.paths.db.with_name("dari_frame.duckdb")
     database.build_database(from_frames, tables)
     without_enrolment = {name: frame for name, frame in tables.items() if name != "core.enrolment"}
-    publish(settings, without_enrolment, lambda _: None, parts)
+    publish(settings, without_enrolment, lambda _: None, staging.path)
 
-    assert not paths.enrolment_parts.exists(), "the parts outlived the publication"
+    assert not paths.enrolment_staging.exists(), "the staging file outlived the publication"
     for path in (from_frames, settings.paths.db):
         connection = duckdb.connect(str(path), read_only=True)
         try:
             described = connection.sql("DESCRIBE core.enrolment").fetchall()
             rows = connection.sql("SELECT * FROM core.enrolment").fetchall()
+            compression = connection.sql(
+                "SELECT DISTINCT compression FROM pragma_storage_info('core.enrolment') "
+                "WHERE column_name = 'person_key' AND segment_type = 'VARCHAR'"
+            ).fetchall()
             comment = connection.sql(
                 "SELECT comment FROM duckdb_columns() "
                 "WHERE schema_name = 'core' AND table_name = 'enrolment' "
@@ -123,11 +127,12 @@ def test_database_built_from_parts_equals_one_built_from_frames(settings: Settin
         finally:
             connection.close()
         if path == from_frames:
-            expected = (described, rows, comment)
+            expected = (described, rows, comment, compression)
         else:
-            assert (described, rows, comment) == expected
+            assert (described, rows, comment, compression) == expected
     assert len(rows) == enrolment.height
     assert comment[0][0].startswith("Keyed hash")
+    assert compression == [("FSST",)]
 
 
 def test_cached_enrolment_rows_stay_on_disk_until_assembled(settings: Settings) -> None:
@@ -174,11 +179,10 @@ def test_a_run_in_parts_says_how_far_it_is(
         settings, files, results, reference.kelurahan, "uji", utc_now(), log=messages.append
     )
 
-    assert len(assembly.enrolment_parts) == 8
     assert messages == [f"Menyusun core.enrolment: bagian {n} dari 8" for n in range(1, 9)]
     assert assembly.record.enrolments == assembly.persons == 39
-    assert pl.read_parquet(list(assembly.enrolment_parts)).height == 39
-    database.clear_enrolment_parts(database.DatabasePaths(settings.paths.db))
+    assert database.read_table(assembly.enrolment_staging, "core.enrolment").height == 39
+    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
 
 
 def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
@@ -201,4 +205,4 @@ def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
 
     with pytest.raises(pipeline.PipelineError, match="Hapus folder cache itu lalu jalankan ulang"):
         pipeline.assemble_tables(settings, files, results, reference.kelurahan, "uji", utc_now())
-    database.clear_enrolment_parts(database.DatabasePaths(settings.paths.db))
+    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))

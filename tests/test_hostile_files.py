@@ -97,10 +97,10 @@ def run_once(
             assembly = assemble_tables(
                 settings, files, results, reference.kelurahan, run_id, utc_now()
             )
-            publish(settings, assembly.tables, lambda _: None, assembly.enrolment_parts)
+            publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
         finally:
             # As the nightly flow does: nothing assembled outlives the run.
-            database.clear_enrolment_parts(paths)
+            database.clear_enrolment_staging(paths)
         record_success(settings, assembly.record)
     return files, results, assembly
 

@@ -114,7 +114,7 @@ RUN_SCRIPT = textwrap.dedent(
         assembly = pipeline.assemble_tables(
             settings, files, results, reference.kelurahan, "terbunuh", utc_now()
         )
-        pipeline.publish(settings, assembly.tables, lambda _: None, assembly.enrolment_parts)
+        pipeline.publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
         pipeline.record_success(settings, assembly.record)
     print(json.dumps({"killed_at": None}), flush=True)
     """
@@ -407,7 +407,7 @@ def test_full_disk_fails_the_run_and_leaves_the_published_file_whole(
         # The small file system exists only inside the child's own mount namespace.
         command = [
             "unshare", "--mount", "--propagation", "private", "sh", "-c",
-            f'mount -t tmpfs -o size=8m,mode=0750 tmpfs "{processed}" && exec "$0" "$@"',
+            f'mount -t tmpfs -o size=16m,mode=0750 tmpfs "{processed}" && exec "$0" "$@"',
             *command,
         ]  # fmt: skip
     completed = subprocess.run(

@@ -282,7 +282,8 @@ def build_tables(
         assembly = assemble_tables(
             settings, files, results, REFERENCE.kelurahan, "sifat", utc_now()
         )
-    enrolment = pl.read_parquet(list(assembly.enrolment_parts))
+    enrolment = database.read_table(assembly.enrolment_staging, "core.enrolment")
+    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
     return {**assembly.tables, "core.enrolment": enrolment}
 
 
