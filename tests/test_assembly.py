@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import duckdb
@@ -15,7 +18,12 @@ from flows import database, pipeline
 from flows.config import Settings
 from flows.extracts import discover_extracts
 from flows.history import utc_now
-from flows.ingest import load_reference, process_with_cache, settings_fingerprint
+from flows.ingest import (
+    load_reference,
+    process_with_cache,
+    results_in_order,
+    settings_fingerprint,
+)
 from flows.pipeline import publish
 from tests.conftest import small_published_tables
 from tests.test_hostile_files import HEADER, KEY, csv_bytes, good_row
@@ -206,3 +214,103 @@ def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
     with pytest.raises(pipeline.PipelineError, match="Hapus folder cache itu lalu jalankan ulang"):
         pipeline.assemble_tables(settings, files, results, reference.kelurahan, "uji", utc_now())
     database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
+
+
+def results_of_39_rows(settings: Settings) -> tuple[list, list, pl.DataFrame]:
+    raw = settings.paths.raw_dir
+    (raw / "2025-12-20_kiriman.csv").write_bytes(
+        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 40))])
+    )
+    files = discover_extracts(raw)
+    reference = load_reference(settings.paths.reference_dir)
+    fingerprint = settings_fingerprint(settings.rules, reference, "uji")
+    results = [
+        process_with_cache(file, reference, settings.rules, KEY, None, fingerprint)
+        for file in files
+    ]
+    return files, results, reference.kelurahan
+
+
+@pytest.mark.parametrize("broken_part", ["first", "last"])
+def test_a_part_that_breaks_the_model_stops_the_run_before_anything_is_published(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, broken_part: str
+) -> None:
+    files, results, kelurahan = results_of_39_rows(settings)
+    real_build = pipeline.build_enrolments
+    parts_built: list[int] = []
+
+    def build_one_part_wrong(*args: object) -> pl.DataFrame:
+        part = real_build(*args)  # type: ignore[arg-type]
+        parts_built.append(part.height)
+        wrong = len(parts_built) == 1 if broken_part == "first" else len(parts_built) == 8
+        return part.with_columns(coverage_months=pl.lit(13)) if wrong else part
+
+    monkeypatch.setattr(pipeline, "ENROLMENTS_PER_PART", 5)
+    monkeypatch.setattr(pipeline, "build_enrolments", build_one_part_wrong)
+    with pytest.raises(Exception, match="coverage_months"):
+        pipeline.assemble_tables(settings, files, results, kelurahan, "uji", utc_now())
+
+    assert not settings.paths.db.exists()
+    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
+
+
+def test_a_publication_that_fails_on_the_way_can_be_retried_from_the_same_parts(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, results, kelurahan = results_of_39_rows(settings)
+    assembly = pipeline.assemble_tables(settings, files, results, kelurahan, "uji", utc_now())
+    paths = database.DatabasePaths(settings.paths.db)
+    real_export = database.export_parquet
+
+    def disk_full_once(*args: object) -> list:
+        monkeypatch.setattr(database, "export_parquet", real_export)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(database, "export_parquet", disk_full_once)
+    with pytest.raises(OSError, match="No space left"):
+        publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
+    assert not paths.published.exists() and not paths.building.exists()
+    assert assembly.enrolment_staging.exists(), "a retry needs the assembled parts"
+
+    publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
+
+    assert database.read_table(paths.published, "core.enrolment").height == 39
+    assert not assembly.enrolment_staging.exists()
+
+
+def test_results_come_in_order_with_at_most_so_many_in_flight() -> None:
+    in_flight = 0
+    most_in_flight = 0
+    lock = threading.Lock()
+
+    def work(item: int) -> int:
+        nonlocal in_flight, most_in_flight
+        with lock:
+            in_flight += 1
+            most_in_flight = max(most_in_flight, in_flight)
+        time.sleep(0.02 * (item % 3))
+        with lock:
+            in_flight -= 1
+        return item * item
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(results_in_order(range(10), lambda item: pool.submit(work, item), 2))
+
+    assert outcomes == [item * item for item in range(10)]
+    assert most_in_flight == 2
+
+
+def test_an_error_comes_at_its_turn_after_the_results_before_it() -> None:
+    def work(item: int) -> int:
+        if item == 2:
+            raise ValueError("berkas ketiga rusak")
+        return item
+
+    seen: list[int] = []
+    with (
+        ThreadPoolExecutor(max_workers=2) as pool,
+        pytest.raises(ValueError, match="berkas ketiga rusak"),
+    ):
+        for outcome in results_in_order(range(5), lambda item: pool.submit(work, item), 2):
+            seen.append(outcome)
+    assert seen == [0, 1]

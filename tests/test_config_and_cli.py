@@ -49,6 +49,7 @@ def test_defaults_are_the_programs_facts() -> None:
         ("JAMSOS__PROGRAM__NO_SUCH_SETTING", "1", "no setting"),
         ("JAMSOS__NOWHERE__X", "1", "no section"),
         ("JAMSOS__PROGRAM__START_DATE_MIN", "2027-01-01", "after"),
+        ("JAMSOS__PROCESSING__FILES_AT_ONCE", "0", "files_at_once must be at least 1"),
     ],
 )
 def test_unusable_override_is_refused_with_its_name(
@@ -86,6 +87,14 @@ def test_config_command_prints_effective_values(monkeypatch: pytest.MonkeyPatch)
     assert result.exit_code == 0, result.output
     assert "target = 8000" in result.output
     assert 'timezone = "Asia/Pontianak"' in result.output
+    assert "[processing]\nfiles_at_once = 2" in result.output
+
+
+def test_files_at_once_can_be_set_from_the_environment() -> None:
+    settings = load_settings(
+        PROJECT_ROOT / "jamsos.toml", environ={"JAMSOS__PROCESSING__FILES_AT_ONCE": "1"}
+    )
+    assert settings.processing.files_at_once == 1
 
 
 CSV_WITH_PROBLEMS = (

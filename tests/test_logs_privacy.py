@@ -141,6 +141,12 @@ def test_run_logs_and_artifacts_hold_no_nik_and_no_name(
         "artifacts": "\n".join(str(artifact.data) for artifact in artifacts if artifact.key),
     }
     assert "berkas ditemukan" in texts["log records"]
+    # Files are processed two at a time, and still reported in delivery order.
+    # (The recorder listens on two loggers, so each line may come twice.)
+    positions = [int(number) for number in re.findall(r"\[(\d+)/\d+\] ", texts["log records"])]
+    assert positions == sorted(positions)
+    files_logged = list(dict.fromkeys(positions))
+    assert files_logged == list(range(1, len(files_logged) + 1)) and len(files_logged) >= 5
     assert texts["artifacts"]
     assert texts["server logs"]
     for where, text in texts.items():
