@@ -75,6 +75,48 @@ def test_inconsistent_mart_fails_checks_and_is_not_published(settings: Settings)
     assert not database.DatabasePaths(settings.paths.db).building.exists()
 
 
+@pytest.mark.parametrize("broken", ["mart", "core"])
+def test_marts_that_differ_from_the_coverage_of_core_fail_the_checks(
+    settings: Settings, broken: str
+) -> None:
+    tables = dict(small_published_tables(settings, persons=6))
+    if broken == "mart":
+        first_month = pl.int_range(pl.len()) == 0
+        tables["mart.coverage_monthly"] = tables["mart.coverage_monthly"].with_columns(
+            participants=pl.when(first_month)
+            .then(pl.col("participants") + 1)
+            .otherwise(pl.col("participants"))
+        )
+    else:
+        first_enrolment = pl.int_range(pl.len()) == 0
+        tables["core.enrolment"] = tables["core.enrolment"].with_columns(
+            coverage_months=pl.when(first_enrolment)
+            .then(pl.col("coverage_months") - 1)
+            .otherwise(pl.col("coverage_months"))
+        )
+    path = settings.paths.db
+    database.build_database(path, tables)
+    assert "marts_equal_core_coverage" in {failure.name for failure in database.run_checks(path)}
+
+
+def test_the_coverage_view_counts_what_the_marts_publish(settings: Settings) -> None:
+    path = settings.paths.db
+    database.build_database(path, small_published_tables(settings, persons=6))
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        from_view = connection.sql(
+            "SELECT category, kode_kelurahan, coverage_month, count(*) FROM core.coverage "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        published = connection.sql(
+            "SELECT category, kode_kelurahan, coverage_month, participants "
+            "FROM mart.coverage_monthly ORDER BY ALL"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert from_view == published and len(published) > 1
+
+
 def test_publish_keeps_previous_and_rollback_swaps_it_back(settings: Settings) -> None:
     paths = database.DatabasePaths(settings.paths.db)
     publish(settings, small_published_tables(settings, persons=2), lambda _: None)
