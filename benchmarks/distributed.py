@@ -48,7 +48,7 @@ def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> di
     from flows.extracts import DiscoveredFile, discover_extracts
     from flows.history import utc_now
     from flows.ingest import load_reference, process_with_cache, settings_fingerprint
-    from flows.pipeline import assemble_tables, publish
+    from flows.pipeline import assemble_tables, publish_assembled
     from flows.secrets import key_fingerprint, load_nik_key
     from transforms.kelurahan import KelurahanReference
     from transforms.program import ProgramRules
@@ -114,7 +114,7 @@ def run_distributed(raw_dir: Path, work_dir: Path, workers: int = WORKERS) -> di
         assembly = assemble_tables(
             settings, files, results, reference.kelurahan, "distributed", utc_now()
         )
-        publish(settings, assembly.tables, lambda message: None, assembly.enrolment_staging)
+        publish_assembled(settings, assembly.database, lambda message: None)
         return {
             "per_file_seconds": round(per_file, 3),
             "assemble_publish_seconds": round(time.perf_counter() - gathered, 3),

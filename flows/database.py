@@ -106,8 +106,8 @@ class DatabasePaths:
         return self.parquet_dir.with_name(self.parquet_dir.name + ".old")
 
     @property
-    def enrolment_staging(self) -> Path:
-        return self.published.with_name(self.published.name + ".enrolment.building")
+    def assembled(self) -> Path:
+        return self.published.with_name(self.published.name + ".assembled")
 
     @property
     def run_history(self) -> Path:
@@ -186,12 +186,9 @@ def remove_stale_files(paths: DatabasePaths) -> None:
     _remove_folder(paths.parquet_old)
 
 
-def clear_enrolment_staging(paths: DatabasePaths) -> None:
-    """Delete the core.enrolment a run assembled for the build (or a killed run left)."""
-    for path in (
-        paths.enrolment_staging,
-        paths.enrolment_staging.with_name(paths.enrolment_staging.name + ".wal"),
-    ):
+def clear_assembled(paths: DatabasePaths) -> None:
+    """Delete the database a run assembled for publication (or a killed run left)."""
+    for path in (paths.assembled, paths.assembled.with_name(paths.assembled.name + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
@@ -238,6 +235,8 @@ def _create_table(connection: duckdb.DuckDBPyConnection, table: str, frame: pl.D
         connection.execute(f"INSERT INTO {table} SELECT * FROM published_frame")
     finally:
         connection.unregister("published_frame")
+    for statement in _comment_statements(table, PUBLISHED_MODELS[table]):
+        connection.execute(statement)
 
 
 def _empty_frame(model: type[pa.DataFrameModel]) -> pl.DataFrame:
@@ -245,24 +244,75 @@ def _empty_frame(model: type[pa.DataFrameModel]) -> pl.DataFrame:
     return pl.DataFrame(schema={name: column.dtype.type for name, column in schema.columns.items()})
 
 
-class EnrolmentStaging:
-    """core.enrolment, built part by part in a DuckDB file of its own before the build.
+@dataclass(frozen=True)
+class ConformedTables:
+    """Published tables in their model's columns and types, every value validated."""
 
-    Each part is validated with the model and appended; the build then starts from a copy
-    of this file, so that a retried publication can build again from the same parts.
+    frames: dict[str, pl.DataFrame]
+
+
+def conform_tables(tables: dict[str, pl.DataFrame]) -> ConformedTables:
+    """Conform every table to its model; refuse a table the model does not know."""
+    unknown = set(tables) - set(PUBLISHED_MODELS)
+    if unknown:
+        raise PublishError(f"tables the model does not know: {sorted(unknown)}")
+    return ConformedTables(
+        {table: conform(tables[table], PUBLISHED_MODELS[table]) for table in tables}
+    )
+
+
+def _require_every_table(tables: set[str]) -> None:
+    unknown = tables - set(PUBLISHED_MODELS)
+    missing = set(PUBLISHED_MODELS) - tables
+    if unknown or missing:
+        raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
+
+
+def _write_views(connection: duckdb.DuckDBPyConnection) -> None:
+    for statement in _sql_statements(SQL_DIR / "views.sql"):
+        connection.execute(statement)
+
+
+def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
+    """Write every published table, its comments and the views into a new DuckDB file."""
+    if path.exists():
+        raise PublishError(f"{path} already exists; remove it before building")
+    _require_every_table(set(tables))
+    conformed = conform_tables(tables)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _build_umask():
+        connection = _connect_for_build(path)
+        try:
+            for schema_name in SCHEMAS:
+                connection.execute(f"CREATE SCHEMA {schema_name}")
+            for table in PUBLISHED_MODELS:
+                _create_table(connection, table, conformed.frames[table])
+            _write_views(connection)
+            connection.execute("CHECKPOINT")
+        finally:
+            connection.close()
+    os.chmod(path, DATABASE_FILE_MODE)
+
+
+class AssembledDatabase:
+    """The database a run assembles beside the published one, before publishing a copy.
+
+    core.enrolment arrives part by part, each validated with the model and appended in
+    its row order; the other tables come last. Publishing copies the file, so a retried
+    publication can start again from the same file. Open it with assembling().
     """
 
     def __init__(self, paths: DatabasePaths) -> None:
-        clear_enrolment_staging(paths)
-        self.path = paths.enrolment_staging
+        clear_assembled(paths)
+        self.path = paths.assembled
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _build_umask():
-            self._connection = _connect_for_build(self.path)
-        self._connection.execute("CREATE SCHEMA core")
+        self._connection = _connect_for_build(self.path)
+        for schema_name in SCHEMAS:
+            self._connection.execute(f"CREATE SCHEMA {schema_name}")
         _create_table(self._connection, "core.enrolment", _empty_frame(published.CoreEnrolment))
 
     def append(self, part: pl.DataFrame) -> None:
-        """Validate one part of core.enrolment and append it, in its row order."""
+        """Validate one part of core.enrolment and append it."""
         self.insert(conform(part, published.CoreEnrolment))
 
     def insert(self, part: pl.DataFrame) -> None:
@@ -276,47 +326,51 @@ class EnrolmentStaging:
         finally:
             self._connection.unregister("published_frame")
 
+    def add_tables(self, tables: ConformedTables) -> None:
+        """Write every other published table and the views, after the last part."""
+        _require_every_table({"core.enrolment", *tables.frames})
+        for table in PUBLISHED_MODELS:
+            if table != "core.enrolment":
+                _create_table(self._connection, table, tables.frames[table])
+        _write_views(self._connection)
+
     def close(self) -> None:
-        """Write everything appended into the file itself and let it go."""
+        """Write everything into the file itself and let it go."""
         try:
             self._connection.execute("CHECKPOINT")
         finally:
             self._connection.close()
 
 
-def build_database(
-    path: Path, tables: dict[str, pl.DataFrame], enrolment_staging: Path | None = None
-) -> None:
-    """Write every published table, its comments and the views into a new DuckDB file.
+@contextlib.contextmanager
+def assembling(paths: DatabasePaths) -> Iterator[AssembledDatabase]:
+    """Open a new assembled database; close it, written through, when the block ends.
 
-    core.enrolment comes from tables, or else from the file an EnrolmentStaging wrote:
-    the build starts from a copy of it.
+    DuckDB creates the write-ahead log at the first write, long after the file: the build
+    umask holds for the whole block so that neither is ever readable by other users.
     """
+    with _build_umask():
+        assembled = AssembledDatabase(paths)
+        try:
+            yield assembled
+        finally:
+            assembled.close()
+
+
+def copy_assembled(assembled: Path, path: Path) -> None:
+    """Copy an assembled database to a new file, refusing one that lacks a table."""
     if path.exists():
         raise PublishError(f"{path} already exists; remove it before building")
-    given = set(tables) | ({"core.enrolment"} if enrolment_staging is not None else set())
-    unknown = given - set(PUBLISHED_MODELS)
-    missing = set(PUBLISHED_MODELS) - given
-    if unknown or missing:
-        raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(assembled), read_only=True)
+    try:
+        tables = connection.sql(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables()"
+        ).fetchall()
+    finally:
+        connection.close()
+    _require_every_table({table for (table,) in tables})
     with _build_umask():
-        if enrolment_staging is not None:
-            shutil.copyfile(enrolment_staging, path)
-        connection = _connect_for_build(path)
-        try:
-            for schema_name in SCHEMAS:
-                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
-            for table, model in PUBLISHED_MODELS.items():
-                if table in tables:
-                    _create_table(connection, table, conform(tables[table], model))
-                for statement in _comment_statements(table, model):
-                    connection.execute(statement)
-            for statement in _sql_statements(SQL_DIR / "views.sql"):
-                connection.execute(statement)
-            connection.execute("CHECKPOINT")
-        finally:
-            connection.close()
+        shutil.copyfile(assembled, path)
     os.chmod(path, DATABASE_FILE_MODE)
 
 

@@ -33,7 +33,7 @@ from flows.pipeline import (
     RunSummary,
     assemble_tables,
     input_fingerprint,
-    publish,
+    publish_assembled,
     record_failure,
     record_success,
     summarise,
@@ -127,7 +127,7 @@ def build_tables_task(
 def publish_task(settings: Settings, assembly: Assembly) -> dict[str, float]:
     """Build, check and atomically publish the database."""
     logger = get_run_logger()
-    return publish(settings, assembly.tables, logger.info, assembly.enrolment_staging)
+    return publish_assembled(settings, assembly.database, logger.info)
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)
@@ -275,7 +275,7 @@ def run_pipeline(settings: Settings, run_id: str) -> RunSummary:
             report_failure(message)
             raise
         finally:
-            database.clear_enrolment_staging(paths)
+            database.clear_assembled(paths)
         summary = summarise(
             run_id,
             settings,

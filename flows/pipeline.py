@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import subprocess
@@ -274,10 +273,10 @@ def count_part(part: pl.DataFrame) -> PartCounts:
 
 @dataclass(frozen=True)
 class Assembly:
-    """Every table a run publishes: core.enrolment in its staging file, the rest in memory."""
+    """What a run assembled: the database to publish, and the tables besides core.enrolment."""
 
     tables: dict[str, pl.DataFrame]
-    enrolment_staging: Path
+    database: Path
     record: RunRecord
     persons: int
 
@@ -294,9 +293,9 @@ def assemble_tables(
 ) -> Assembly:
     """Build every published table, including this run's row in audit.runs.
 
-    core.enrolment is built one range of person keys at a time, each range holding about
-    ENROLMENTS_PER_PART rows, and stored validated in a DuckDB file beside the database: a
-    person's rows all fall in one range, so memory stays bounded by a range, not the run.
+    Everything goes into a DuckDB file beside the published one. core.enrolment is built
+    one range of person keys at a time, each range holding about ENROLMENTS_PER_PART rows:
+    a person's rows all fall in one range, so memory stays bounded by a range, not the run.
     """
     file_loads = file_loads_frame(files, results)
     enrolment_rows, rejected, warnings = concat_results(results)
@@ -305,10 +304,12 @@ def assemble_tables(
     rules = settings.rules
     accepted = sum(result.rows_accepted for result in results)
     counted: list[PartCounts] = []
-    staging = database.EnrolmentStaging(paths)
     # Each part is validated and stored in a second thread while the next part is built
     # and counted; waiting for it before handing over the next keeps one part in flight.
-    with contextlib.closing(staging), ThreadPoolExecutor(max_workers=1) as background:
+    with (
+        database.assembling(paths) as assembled,
+        ThreadPoolExecutor(max_workers=1) as background,
+    ):
         in_flight: Future[None] | None = None
         ranges = person_key_ranges(accepted, ENROLMENTS_PER_PART)
         for index, (start, end) in enumerate(ranges):
@@ -322,49 +323,64 @@ def assemble_tables(
             if in_flight is not None:
                 in_flight.result()
             if index < len(ranges) - 1:
-                in_flight = background.submit(staging.append, part)
+                in_flight = background.submit(assembled.append, part)
             else:
-                # Nothing is left to build: this thread validates the last part while the
-                # second one stores it. Invalid rows raise here, and nothing is published.
+                # Nothing is left to build: this thread validates the last part, and then
+                # makes the other tables, while the second one stores it. Invalid rows
+                # raise here, and nothing is published.
                 part = database.model_columns(part, CoreEnrolment)
-                in_flight = background.submit(staging.insert, part)
+                in_flight = background.submit(assembled.insert, part)
                 database.validate_model(part, CoreEnrolment)
             counted.append(count_part(part))
             del part  # only the part in flight and the one being built stay in memory
+        tables = {
+            **reference_tables(
+                reference_kelurahan, rules, settings.program_name, input_fingerprint
+            ),
+            **statistics_tables(
+                marts.add_enrolment_counts([part.counts for part in counted]),
+                marts.add_persons_city_monthly([part.persons_monthly for part in counted]),
+                rules,
+            ),
+            **audit_tables(file_loads, rejected, warnings, runs_frame(history)),
+        }
+        enrolments = sum(part.enrolments for part in counted)
+        record = run_record(run_id, started_at, file_loads, enrolments, "published")
+        tables["audit.runs"] = runs_frame([*history, record])
+        conformed = database.conform_tables(tables)
         if in_flight is not None:
             in_flight.result()
-    tables = {
-        **reference_tables(reference_kelurahan, rules, settings.program_name, input_fingerprint),
-        **statistics_tables(
-            marts.add_enrolment_counts([part.counts for part in counted]),
-            marts.add_persons_city_monthly([part.persons_monthly for part in counted]),
-            rules,
-        ),
-        **audit_tables(file_loads, rejected, warnings, runs_frame(history)),
-    }
-    enrolments = sum(part.enrolments for part in counted)
-    record = run_record(run_id, started_at, file_loads, enrolments, "published")
-    tables["audit.runs"] = runs_frame([*history, record])
+        assembled.add_tables(conformed)
     persons = sum(part.persons for part in counted)
-    return Assembly(tables, staging.path, record, persons)
+    return Assembly(tables, assembled.path, record, persons)
 
 
 def publish(
-    settings: Settings,
-    tables: dict[str, pl.DataFrame],
-    log: Callable[[str], None],
-    enrolment_staging: Path | None = None,
+    settings: Settings, tables: dict[str, pl.DataFrame], log: Callable[[str], None]
 ) -> dict[str, float]:
-    """Build the new database beside the published one, check it, export Parquet, swap.
+    """Build a new database from every table beside the published one, check it, swap."""
+    return _publish(settings, lambda building: database.build_database(building, tables), log)
 
-    core.enrolment comes from tables or, for an assembled run, from its staging file.
-    """
+
+def publish_assembled(
+    settings: Settings, assembled: Path, log: Callable[[str], None]
+) -> dict[str, float]:
+    """Publish a copy of the database a run assembled: check it, export Parquet, swap."""
+    timings = _publish(settings, lambda building: database.copy_assembled(assembled, building), log)
+    # Kept after a failure so that a retry can publish again; the next assembly replaces it.
+    database.clear_assembled(database.DatabasePaths(settings.paths.db))
+    return timings
+
+
+def _publish(
+    settings: Settings, build: Callable[[Path], None], log: Callable[[str], None]
+) -> dict[str, float]:
     paths = database.DatabasePaths(settings.paths.db)
     timings: dict[str, float] = {}
     database.remove_stale_files(paths)
     started = time.perf_counter()
     try:
-        database.build_database(paths.building, tables, enrolment_staging)
+        build(paths.building)
         timings["build"] = time.perf_counter() - started
         started = time.perf_counter()
         failures = database.run_checks(paths.building)
@@ -387,8 +403,6 @@ def publish(
         timings["swap"] = time.perf_counter() - started
     finally:
         database.remove_stale_files(paths)
-    # Kept after a failure so that a retry can build again; the next assembly replaces it.
-    database.clear_enrolment_staging(paths)
     log(
         f"Database terbit: {paths.published} (build {timings['build']:.2f} s, "
         f"pemeriksaan {timings['checks']:.2f} s)"

@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -24,7 +25,7 @@ from flows.ingest import (
     results_in_order,
     settings_fingerprint,
 )
-from flows.pipeline import publish
+from flows.pipeline import publish_assembled
 from tests.conftest import small_published_tables
 from tests.test_hostile_files import HEADER, KEY, csv_bytes, good_row
 from transforms import marts
@@ -104,43 +105,69 @@ def test_persons_city_monthly_and_distinct_persons_equal_a_brute_force_count(
     assert marts.distinct_persons(rows) == len({person for person, _, _ in persons})
 
 
-def test_database_built_from_parts_equals_one_built_from_frames(settings: Settings) -> None:
+def describe_database(path: Path) -> dict[str, object]:
+    """Every table's columns, rows and comments, the views, and person_key's compression."""
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in connection.sql(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
+            ).fetchall()
+        ]
+        return {
+            "tables": tables,
+            "columns": {name: connection.sql(f"DESCRIBE {name}").fetchall() for name in tables},
+            "rows": {name: connection.sql(f"SELECT * FROM {name}").fetchall() for name in tables},
+            "comments": connection.sql(
+                "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+                "ORDER BY ALL"
+            ).fetchall(),
+            "views": connection.sql(
+                "SELECT schema_name, view_name, comment, sql FROM duckdb_views() "
+                "WHERE NOT internal ORDER BY ALL"
+            ).fetchall(),
+            "person_key": connection.sql(
+                "SELECT DISTINCT compression FROM pragma_storage_info('core.enrolment') "
+                "WHERE column_name = 'person_key' AND segment_type = 'VARCHAR'"
+            ).fetchall(),
+        }
+    finally:
+        connection.close()
+
+
+def test_database_assembled_in_parts_equals_one_built_from_frames(settings: Settings) -> None:
     tables = small_published_tables(settings, persons=5)
     paths = database.DatabasePaths(settings.paths.db)
     enrolment = tables["core.enrolment"]
-    staging = database.EnrolmentStaging(paths)
-    staging.append(enrolment.head(2))
-    staging.append(enrolment.tail(enrolment.height - 2))
-    staging.close()
+    without_enrolment = {name: frame for name, frame in tables.items() if name != "core.enrolment"}
+    with database.assembling(paths) as assembled:
+        assembled.append(enrolment.head(2))
+        assembled.append(enrolment.tail(enrolment.height - 2))
+        assembled.add_tables(database.conform_tables(without_enrolment))
     from_frames = settings.paths.db.with_name("dari_frame.duckdb")
     database.build_database(from_frames, tables)
-    without_enrolment = {name: frame for name, frame in tables.items() if name != "core.enrolment"}
-    publish(settings, without_enrolment, lambda _: None, staging.path)
+    publish_assembled(settings, assembled.path, lambda _: None)
 
-    assert not paths.enrolment_staging.exists(), "the staging file outlived the publication"
-    for path in (from_frames, settings.paths.db):
-        connection = duckdb.connect(str(path), read_only=True)
-        try:
-            described = connection.sql("DESCRIBE core.enrolment").fetchall()
-            rows = connection.sql("SELECT * FROM core.enrolment").fetchall()
-            compression = connection.sql(
-                "SELECT DISTINCT compression FROM pragma_storage_info('core.enrolment') "
-                "WHERE column_name = 'person_key' AND segment_type = 'VARCHAR'"
-            ).fetchall()
-            comment = connection.sql(
-                "SELECT comment FROM duckdb_columns() "
-                "WHERE schema_name = 'core' AND table_name = 'enrolment' "
-                "AND column_name = 'person_key'"
-            ).fetchall()
-        finally:
-            connection.close()
-        if path == from_frames:
-            expected = (described, rows, comment, compression)
-        else:
-            assert (described, rows, comment, compression) == expected
-    assert len(rows) == enrolment.height
-    assert comment[0][0].startswith("Keyed hash")
-    assert compression == [("FSST",)]
+    assert not paths.assembled.exists(), "the assembled file outlived the publication"
+    expected = describe_database(from_frames)
+    assert describe_database(settings.paths.db) == expected
+    assert set(expected["tables"]) == set(database.PUBLISHED_MODELS)  # type: ignore[arg-type]
+    assert len(expected["rows"]["core.enrolment"]) == enrolment.height  # type: ignore[index]
+    assert expected["person_key"] == [("FSST",)]
+    assert expected["views"] and all(view[2] for view in expected["views"])  # type: ignore[union-attr, index]
+
+
+def test_an_assembled_database_without_every_table_is_not_published(settings: Settings) -> None:
+    tables = small_published_tables(settings, persons=3)
+    paths = database.DatabasePaths(settings.paths.db)
+    with database.assembling(paths) as assembled:
+        assembled.append(tables["core.enrolment"])
+
+    with pytest.raises(database.PublishError, match="missing"):
+        publish_assembled(settings, assembled.path, lambda _: None)
+    assert not settings.paths.db.exists()
+    database.clear_assembled(paths)
 
 
 def test_cached_enrolment_rows_stay_on_disk_until_assembled(settings: Settings) -> None:
@@ -189,8 +216,8 @@ def test_a_run_in_parts_says_how_far_it_is(
 
     assert messages == [f"Menyusun core.enrolment: bagian {n} dari 8" for n in range(1, 9)]
     assert assembly.record.enrolments == assembly.persons == 39
-    assert database.read_table(assembly.enrolment_staging, "core.enrolment").height == 39
-    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
+    assert database.read_table(assembly.database, "core.enrolment").height == 39
+    database.clear_assembled(database.DatabasePaths(settings.paths.db))
 
 
 def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
@@ -213,7 +240,7 @@ def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
 
     with pytest.raises(pipeline.PipelineError, match="Hapus folder cache itu lalu jalankan ulang"):
         pipeline.assemble_tables(settings, files, results, reference.kelurahan, "uji", utc_now())
-    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
+    database.clear_assembled(database.DatabasePaths(settings.paths.db))
 
 
 def results_of_39_rows(settings: Settings) -> tuple[list, list, pl.DataFrame]:
@@ -251,7 +278,7 @@ def test_a_part_that_breaks_the_model_stops_the_run_before_anything_is_published
         pipeline.assemble_tables(settings, files, results, kelurahan, "uji", utc_now())
 
     assert not settings.paths.db.exists()
-    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
+    database.clear_assembled(database.DatabasePaths(settings.paths.db))
 
 
 def test_a_publication_that_fails_on_the_way_can_be_retried_from_the_same_parts(
@@ -268,14 +295,14 @@ def test_a_publication_that_fails_on_the_way_can_be_retried_from_the_same_parts(
 
     monkeypatch.setattr(database, "export_parquet", disk_full_once)
     with pytest.raises(OSError, match="No space left"):
-        publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
+        publish_assembled(settings, assembly.database, lambda _: None)
     assert not paths.published.exists() and not paths.building.exists()
-    assert assembly.enrolment_staging.exists(), "a retry needs the assembled parts"
+    assert assembly.database.exists(), "a retry needs the assembled parts"
 
-    publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
+    publish_assembled(settings, assembly.database, lambda _: None)
 
     assert database.read_table(paths.published, "core.enrolment").height == 39
-    assert not assembly.enrolment_staging.exists()
+    assert not assembly.database.exists()
 
 
 def test_results_come_in_order_with_at_most_so_many_in_flight() -> None:

@@ -51,7 +51,7 @@ from flows.ingest import (
     process_with_cache,
     settings_fingerprint,
 )
-from flows.pipeline import Assembly, assemble_tables, publish, record_success
+from flows.pipeline import Assembly, assemble_tables, publish_assembled, record_success
 from flows.secrets import key_fingerprint, load_nik_key
 from schemas.columns import FILE_DUPLICATE, FILE_LOADED, FILE_REJECTED
 from tests.conftest import TEST_NIK_KEY, write_workbook
@@ -97,10 +97,10 @@ def run_once(
             assembly = assemble_tables(
                 settings, files, results, reference.kelurahan, run_id, utc_now()
             )
-            publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
+            publish_assembled(settings, assembly.database, lambda _: None)
         finally:
             # As the nightly flow does: nothing assembled outlives the run.
-            database.clear_enrolment_staging(paths)
+            database.clear_assembled(paths)
         record_success(settings, assembly.record)
     return files, results, assembly
 

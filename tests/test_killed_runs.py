@@ -81,8 +81,10 @@ RUN_SCRIPT = textwrap.dedent(
 
     if point == "ingest":  # after the third file, with the XLSX reader process running
         kill_on_call(ingest, "process_extract", lambda n, a, moment: n == 3 and moment == "after")
-    elif point == "build":  # half the tables written into the new file
+    elif point == "assemble":  # core.enrolment stored, half the other tables made
         kill_on_call(database, "conform", lambda n, a, moment: n == 8)
+    elif point == "build":  # the assembled file copied for publication, nothing checked
+        kill_on_call(database, "copy_assembled", lambda n, a, moment: moment == "after")
     elif point == "checks":
         kill_on_call(database, "run_checks", lambda n, a, moment: True)
     elif point == "parquet_export":  # the new marts half written as Parquet, nothing swapped
@@ -114,7 +116,7 @@ RUN_SCRIPT = textwrap.dedent(
         assembly = pipeline.assemble_tables(
             settings, files, results, reference.kelurahan, "terbunuh", utc_now()
         )
-        pipeline.publish(settings, assembly.tables, lambda _: None, assembly.enrolment_staging)
+        pipeline.publish_assembled(settings, assembly.database, lambda _: None)
         pipeline.record_success(settings, assembly.record)
     print(json.dumps({"killed_at": None}), flush=True)
     """
@@ -265,6 +267,7 @@ def assert_gone(pids: list[int]) -> None:
     ("point", "swapped"),
     [
         ("ingest", False),
+        ("assemble", False),
         ("build", False),
         ("checks", False),
         ("parquet_export", False),
@@ -288,6 +291,8 @@ def test_run_killed_at_any_point_leaves_a_whole_published_file_and_the_next_run_
     if point == "ingest":
         assert report["children"], "the XLSX reader process should have been running"
     assert_gone(report["children"])
+    if point == "assemble":
+        assert paths.assembled.exists(), "killed before the assembled file existed"
     if point == "build":
         assert paths.building.exists(), "killed before the new file existed"
     assert_published_file_is_whole(settings)
@@ -305,7 +310,7 @@ def test_run_killed_at_any_point_leaves_a_whole_published_file_and_the_next_run_
     leftovers = [
         path.name
         for path in settings.paths.db.parent.iterdir()
-        if path.name.endswith((".building", ".wal", ".old", ".linking"))
+        if path.name.endswith((".building", ".assembled", ".wal", ".old", ".linking"))
     ]
     assert leftovers == []
     assert sorted(p.name for p in paths.parquet_dir.iterdir()) == sorted(
@@ -363,7 +368,7 @@ FULL_DISK_SCRIPT = textwrap.dedent(
     report["checks"] = [failure.name for failure in database.run_checks(paths.published)]
     report["leftovers"] = sorted(
         path.name for path in paths.published.parent.iterdir()
-        if path.name.endswith((".building", ".wal", ".old"))
+        if path.name.endswith((".building", ".assembled", ".wal", ".old"))
     )
     run_once(settings, "sesudahnya")
     report["after"] = {

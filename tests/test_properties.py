@@ -282,8 +282,8 @@ def build_tables(
         assembly = assemble_tables(
             settings, files, results, REFERENCE.kelurahan, "sifat", utc_now()
         )
-    enrolment = database.read_table(assembly.enrolment_staging, "core.enrolment")
-    database.clear_enrolment_staging(database.DatabasePaths(settings.paths.db))
+    enrolment = database.read_table(assembly.database, "core.enrolment")
+    database.clear_assembled(database.DatabasePaths(settings.paths.db))
     return {**assembly.tables, "core.enrolment": enrolment}
 
 

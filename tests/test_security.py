@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -124,25 +124,30 @@ def test_database_files_are_never_readable_by_other_users_even_while_built(
     )
     paths = database.DatabasePaths(settings.paths.db)
     modes: list[tuple[str, int]] = []
-    real_conform = database.conform
 
-    def watch(frame: pl.DataFrame, model: type) -> pl.DataFrame:
-        watched = (paths.building, paths.enrolment_staging)
+    def look_at_the_files_being_built() -> None:
+        watched = (paths.building, paths.assembled)
         for path in (*watched, *(path.with_name(path.name + ".wal") for path in watched)):
             if path.exists():
                 modes.append((path.name, path.stat().st_mode))
-        return real_conform(frame, model)
 
-    monkeypatch.setattr(database, "conform", watch)
+    # The files are looked at while a part of core.enrolment is validated (the assembled
+    # file is open) and when the checks start (the file to publish is complete).
+    for name in ("conform", "run_checks"):
+        real = getattr(database, name)
+
+        def watch(*args: object, _real: Callable[..., object] = real) -> object:
+            look_at_the_files_being_built()
+            return _real(*args)
+
+        monkeypatch.setattr(database, name, watch)
     previous_umask = os.umask(0o022)  # the most common default: files readable by all
     try:
         run_once(settings)
         run_once(settings, "kedua")
     finally:
         os.umask(previous_umask)
-    assert {"jamsos.duckdb.building", "jamsos.duckdb.enrolment.building"} <= {
-        name for name, _ in modes
-    }
+    assert {"jamsos.duckdb.building", "jamsos.duckdb.assembled"} <= {name for name, _ in modes}
     assert all(not mode & stat.S_IRWXO for _, mode in modes), [(n, oct(m)) for n, m in modes]
     for path in (paths.published, paths.previous):
         assert not others_can_access(path), oct(path.stat().st_mode)
