@@ -72,7 +72,7 @@ TIMED_FUNCTIONS = (
     ("flows.pipeline", "enrolment_candidates", "deduplicate"),
     ("flows.pipeline", "build_enrolments", "deduplicate"),
     ("transforms.marts", "enrolment_counts", "aggregate"),
-    ("transforms.marts", "persons_city_monthly", "aggregate"),
+    ("transforms.marts", "person_counts", "aggregate"),
     ("flows.pipeline", "statistics_tables", "aggregate"),
     ("flows.database", "AssembledDatabase.insert", "publish"),
     ("flows.database", "AssembledDatabase.add_tables", "publish"),

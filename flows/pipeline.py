@@ -263,11 +263,12 @@ class PartCounts:
 
 def count_part(part: pl.DataFrame) -> PartCounts:
     """Count one part of core.enrolment for the marts."""
+    persons = marts.person_counts(part)
     return PartCounts(
         enrolments=part.height,
-        persons=marts.distinct_persons(part),
+        persons=persons.distinct,
         counts=marts.enrolment_counts(part),
-        persons_monthly=marts.persons_city_monthly(part),
+        persons_monthly=persons.by_month,
     )
 
 
@@ -304,8 +305,9 @@ def assemble_tables(
     rules = settings.rules
     accepted = sum(result.rows_accepted for result in results)
     counted: list[PartCounts] = []
-    # Each part is validated and stored in a second thread while the next part is built
-    # and counted; waiting for it before handing over the next keeps one part in flight.
+    # Each part is stored in a second thread while the next part is built and counted, and
+    # validated by whichever thread is free first. Waiting for the second thread before
+    # handing over the next part keeps one part in flight.
     with (
         database.assembling(paths) as assembled,
         ThreadPoolExecutor(max_workers=1) as background,
@@ -320,17 +322,25 @@ def assemble_tables(
                 reference_kelurahan,
                 rules.months_by_category,
             )
-            if in_flight is not None:
-                in_flight.result()
-            if index < len(ranges) - 1:
-                in_flight = background.submit(assembled.append, part)
-            else:
+            if index == len(ranges) - 1:
                 # Nothing is left to build: this thread validates the last part, and then
                 # makes the other tables, while the second one stores it. Invalid rows
                 # raise here, and nothing is published.
+                if in_flight is not None:
+                    in_flight.result()
                 part = database.model_columns(part, CoreEnrolment)
                 in_flight = background.submit(assembled.insert, part)
                 database.validate_model(part, CoreEnrolment)
+            elif in_flight is not None and not in_flight.done():
+                # The second thread is still storing the part before: validate this one
+                # here meanwhile.
+                part = database.conform(part, CoreEnrolment)
+                in_flight.result()
+                in_flight = background.submit(assembled.insert, part)
+            else:
+                if in_flight is not None:
+                    in_flight.result()
+                in_flight = background.submit(assembled.append, part)
             counted.append(count_part(part))
             del part  # only the part in flight and the one being built stay in memory
         tables = {

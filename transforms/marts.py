@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from transforms.program import ProgramRules
@@ -92,8 +94,16 @@ def coverage_city_monthly(coverage: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
-    """Count distinct persons covered per month in any category, each person once.
+@dataclass(frozen=True)
+class PersonCounts:
+    """Distinct persons of a set of enrolments, in all and per coverage month."""
+
+    distinct: int
+    by_month: pl.DataFrame
+
+
+def person_counts(enrolments: pl.DataFrame) -> PersonCounts:
+    """Count distinct persons (known person keys), in all and covered per month.
 
     Every enrolment counts in each of its months; a person with several enrolments is
     then taken off once for every extra enrolment covering the same month.
@@ -101,11 +111,11 @@ def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
     rows = enrolments.select("person_key", "coverage_start_month", "coverage_months").filter(
         pl.col("person_key").is_not_null()
     )
+    repeated = _rows_of_repeated_persons(rows)
     windows = rows.group_by("coverage_start_month", "coverage_months").agg(persons=pl.len())
     enrolled = _spread_over_months(windows.with_columns(all=pl.lit(1)), ["all"], "persons")
     extra = (
-        _rows_of_repeated_persons(rows)
-        .with_columns(month_offset=pl.int_ranges(0, pl.col("coverage_months")))
+        repeated.with_columns(month_offset=pl.int_ranges(0, pl.col("coverage_months")))
         .explode("month_offset")
         .with_columns(
             coverage_month=pl.col("coverage_start_month").dt.offset_by(
@@ -117,7 +127,7 @@ def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
         .group_by("coverage_month")
         .agg(pl.col("extra").sum())
     )
-    return (
+    by_month = (
         enrolled.join(extra, on="coverage_month", how="left")
         .select(
             "coverage_month",
@@ -125,13 +135,18 @@ def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("coverage_month")
     )
+    distinct = rows.height - repeated.height + repeated.get_column("person_key").n_unique()
+    return PersonCounts(distinct=distinct, by_month=by_month)
+
+
+def persons_city_monthly(enrolments: pl.DataFrame) -> pl.DataFrame:
+    """Count distinct persons covered per month in any category, each person once."""
+    return person_counts(enrolments).by_month
 
 
 def distinct_persons(enrolments: pl.DataFrame) -> int:
     """Count the distinct persons (known person keys) among enrolments."""
-    keys = enrolments.select("person_key").filter(pl.col("person_key").is_not_null())
-    repeated = _rows_of_repeated_persons(keys).get_column("person_key")
-    return keys.height - repeated.len() + repeated.n_unique()
+    return person_counts(enrolments).distinct
 
 
 def _rows_of_repeated_persons(rows: pl.DataFrame) -> pl.DataFrame:
