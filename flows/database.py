@@ -516,6 +516,27 @@ def published_input_fingerprint(path: Path) -> str | None:
     return str(value) if value else None
 
 
+def published_counts(path: Path) -> tuple[int, int]:
+    """Return the enrolments and distinct persons of a published database.
+
+    The run that built the file recorded its persons in audit.runs; a file whose run did
+    not is counted instead.
+    """
+    enrolments = int(query_frame(path, "SELECT count(*) FROM core.enrolment").item())
+    try:
+        recorded = query_frame(
+            path,
+            "SELECT persons FROM audit.runs WHERE outcome = 'published' "
+            "ORDER BY finished_at DESC LIMIT 1",
+        )
+    except duckdb.BinderException:
+        recorded = pl.DataFrame()
+    if recorded.height and recorded.item() is not None:
+        return enrolments, int(recorded.item())
+    counted = query_frame(path, "SELECT count(DISTINCT person_key) FROM core.enrolment")
+    return enrolments, int(counted.item())
+
+
 def read_table(path: Path, table: str) -> pl.DataFrame:
     """Read one table of a published database into a polars frame (read-only connection)."""
     if table not in PUBLISHED_MODELS and table not in {"core.coverage"}:

@@ -24,6 +24,7 @@ RUNS_SCHEMA: Mapping[str, pl.DataType | type[pl.DataType]] = {
     "rows_accepted": pl.Int64,
     "rows_rejected": pl.Int64,
     "enrolments": pl.Int64,
+    "persons": pl.Int64,
     "outcome": pl.String,
     "message": pl.String,
 }
@@ -44,6 +45,7 @@ class RunRecord:
     rows_accepted: int = 0
     rows_rejected: int = 0
     enrolments: int = 0
+    persons: int | None = None
     outcome: str = "published"
     message: str | None = None
 

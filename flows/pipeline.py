@@ -145,12 +145,9 @@ def unchanged_summary(
         "mart.coverage_city_monthly",
     )
     tables = {name: database.read_table(path, name) for name in names}
-    enrolments, persons = database.query_frame(
-        path,
-        "SELECT count(*) AS enrolments, count(DISTINCT person_key) AS persons FROM core.enrolment",
-    ).row(0)
+    enrolments, persons = database.published_counts(path)
     file_loads = tables["audit.file_loads"]
-    record = run_record(run_id, started_at, file_loads, int(enrolments), "unchanged")
+    record = run_record(run_id, started_at, file_loads, enrolments, "unchanged", persons=persons)
     summary = summarise(
         run_id, settings, tables, [], seconds, {}, record.data_as_of, persons=int(persons)
     )
@@ -207,6 +204,7 @@ def run_record(
     enrolments: int,
     outcome: str,
     message: str | None = None,
+    persons: int | None = None,
 ) -> RunRecord:
     """Describe a finished run for audit.runs."""
     counts: dict[str, int] = {}
@@ -232,6 +230,7 @@ def run_record(
         data_as_of=data_as_of,
         code_version=code_version(),
         enrolments=enrolments,
+        persons=persons,
         outcome=outcome,
         message=message,
         **counts,
@@ -355,13 +354,15 @@ def assemble_tables(
             **audit_tables(file_loads, rejected, warnings, runs_frame(history)),
         }
         enrolments = sum(part.enrolments for part in counted)
-        record = run_record(run_id, started_at, file_loads, enrolments, "published")
+        persons = sum(part.persons for part in counted)
+        record = run_record(
+            run_id, started_at, file_loads, enrolments, "published", persons=persons
+        )
         tables["audit.runs"] = runs_frame([*history, record])
         conformed = database.conform_tables(tables)
         if in_flight is not None:
             in_flight.result()
         assembled.add_tables(conformed)
-    persons = sum(part.persons for part in counted)
     return Assembly(tables, assembled.path, record, persons)
 
 

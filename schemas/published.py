@@ -360,6 +360,11 @@ class Runs(pa.DataFrameModel):
     rows_accepted: int = pa.Field(ge=0, description="Rows accepted.")
     rows_rejected: int = pa.Field(ge=0, description="Rows rejected.")
     enrolments: int = pa.Field(ge=0, description="Enrolments after corrections.")
+    persons: int = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Distinct persons in core.enrolment after the run; null if it published none.",
+    )
     outcome: str = pa.Field(
         isin=["published", "unchanged", "failed"],
         description=(

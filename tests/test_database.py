@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ import pytest
 
 from flows import database
 from flows.config import Settings
+from flows.history import RunRecord, runs_frame
 from flows.pipeline import PipelineError, publish
 from tests.conftest import small_published_tables
 
@@ -191,3 +193,20 @@ def test_reader_in_another_process_keeps_its_data_while_a_run_publishes(
     assert reader.returncode == 0
     assert output.split() == ["3", "3", "6"]
     assert persons_in(paths.published) == 6
+
+
+def test_a_night_with_nothing_new_reads_the_persons_its_publication_recorded(
+    settings: Settings,
+) -> None:
+    tables = small_published_tables(settings, persons=5)
+    enrolment = tables["core.enrolment"]
+    counted = (enrolment.height, enrolment.get_column("person_key").n_unique())
+    path = settings.paths.db
+    database.build_database(path, tables)
+    assert database.published_counts(path) == counted, "no persons recorded: counted"
+
+    now = datetime.now(UTC)
+    recorded = RunRecord("run-2", now, now, date(2025, 12, 20), "test", enrolments=6, persons=4)
+    other = settings.paths.db.with_name("dicatat.duckdb")
+    database.build_database(other, {**tables, "audit.runs": runs_frame([recorded])})
+    assert database.published_counts(other) == (enrolment.height, 4)

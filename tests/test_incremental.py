@@ -99,6 +99,11 @@ def test_night_without_new_files_keeps_the_publication_and_a_rule_change_rebuild
     assert second.unchanged
     assert second.files_from_cache == 0
     assert second.enrolments_by_category == first.enrolments_by_category
+    assert (
+        second.persons
+        == first.persons
+        == first_tables["core.enrolment"].get_column("person_key").n_unique()
+    )
     assert hashlib.sha256(processed.read_bytes()).hexdigest() == (published_bytes)
     artifacts = artifact_markdown(second.run_id)
     assert set(artifacts) == {SUMMARY_KEY, REJECTIONS_KEY}
