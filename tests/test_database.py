@@ -210,3 +210,11 @@ def test_a_night_with_nothing_new_reads_the_persons_its_publication_recorded(
     other = settings.paths.db.with_name("dicatat.duckdb")
     database.build_database(other, {**tables, "audit.runs": runs_frame([recorded])})
     assert database.published_counts(other) == (enrolment.height, 4)
+
+    # A file published before audit.runs recorded persons is counted.
+    connection = duckdb.connect(str(other))
+    try:
+        connection.execute("ALTER TABLE audit.runs DROP COLUMN persons")
+    finally:
+        connection.close()
+    assert database.published_counts(other) == counted
