@@ -125,7 +125,7 @@ def build_tables_task(
     retry_condition_fn=retry_only_transient,
 )
 def publish_task(settings: Settings, assembly: Assembly) -> dict[str, float]:
-    """Build, check and atomically publish the database."""
+    """Check a copy of the assembled database and publish it atomically."""
     logger = get_run_logger()
     return publish_assembled(settings, assembly.database, logger.info)
 
