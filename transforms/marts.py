@@ -115,17 +115,11 @@ def person_counts(enrolments: pl.DataFrame) -> PersonCounts:
     windows = rows.group_by("coverage_start_month", "coverage_months").agg(persons=pl.len())
     enrolled = _spread_over_months(windows.with_columns(all=pl.lit(1)), ["all"], "persons")
     extra = (
-        repeated.with_columns(month_offset=pl.int_ranges(0, pl.col("coverage_months")))
-        .explode("month_offset")
-        .with_columns(
-            coverage_month=pl.col("coverage_start_month").dt.offset_by(
-                pl.format("{}mo", pl.col("month_offset"))
-            )
+        _spread_over_months(
+            repeated.with_columns(enrolments=pl.lit(1)), ["person_key"], "enrolments"
         )
-        .group_by("person_key", "coverage_month")
-        .agg(extra=pl.len() - 1)
         .group_by("coverage_month")
-        .agg(pl.col("extra").sum())
+        .agg(extra=(pl.col("enrolments") - 1).sum())
     )
     by_month = (
         enrolled.join(extra, on="coverage_month", how="left")
