@@ -268,11 +268,6 @@ def _require_every_table(tables: set[str]) -> None:
         raise PublishError(f"tables do not match the model: missing {missing}, unknown {unknown}")
 
 
-def _write_views(connection: duckdb.DuckDBPyConnection) -> None:
-    for statement in _sql_statements(SQL_DIR / "views.sql"):
-        connection.execute(statement)
-
-
 def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
     """Write every published table, its comments and the views into a new DuckDB file."""
     if path.exists():
@@ -280,31 +275,22 @@ def build_database(path: Path, tables: dict[str, pl.DataFrame]) -> None:
     _require_every_table(set(tables))
     conformed = conform_tables(tables)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _build_umask():
-        connection = _connect_for_build(path)
-        try:
-            for schema_name in SCHEMAS:
-                connection.execute(f"CREATE SCHEMA {schema_name}")
-            for table in PUBLISHED_MODELS:
-                _create_table(connection, table, conformed.frames[table])
-            _write_views(connection)
-            connection.execute("CHECKPOINT")
-        finally:
-            connection.close()
+    with assembling(path) as built:
+        built.insert(conformed.frames["core.enrolment"])
+        built.add_tables(conformed)
     os.chmod(path, DATABASE_FILE_MODE)
 
 
 class AssembledDatabase:
-    """The database a run assembles beside the published one, before publishing a copy.
+    """A new database, assembled beside the published one before a copy is published.
 
     core.enrolment arrives part by part, each validated with the model and appended in
     its row order; the other tables come last. Publishing copies the file, so a retried
     publication can start again from the same file. Open it with assembling().
     """
 
-    def __init__(self, paths: DatabasePaths) -> None:
-        clear_assembled(paths)
-        self.path = paths.assembled
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = _connect_for_build(self.path)
         for schema_name in SCHEMAS:
@@ -332,7 +318,8 @@ class AssembledDatabase:
         for table in PUBLISHED_MODELS:
             if table != "core.enrolment":
                 _create_table(self._connection, table, tables.frames[table])
-        _write_views(self._connection)
+        for statement in _sql_statements(SQL_DIR / "views.sql"):
+            self._connection.execute(statement)
 
     def close(self) -> None:
         """Write everything into the file itself and let it go."""
@@ -343,14 +330,14 @@ class AssembledDatabase:
 
 
 @contextlib.contextmanager
-def assembling(paths: DatabasePaths) -> Iterator[AssembledDatabase]:
-    """Open a new assembled database; close it, written through, when the block ends.
+def assembling(path: Path) -> Iterator[AssembledDatabase]:
+    """Open a new database at path; close it, written through, when the block ends.
 
     DuckDB creates the write-ahead log at the first write, long after the file: the build
     umask holds for the whole block so that neither is ever readable by other users.
     """
     with _build_umask():
-        assembled = AssembledDatabase(paths)
+        assembled = AssembledDatabase(path)
         try:
             yield assembled
         finally:

@@ -307,8 +307,9 @@ def assemble_tables(
     # Each part is stored in a second thread while the next part is built and counted, and
     # validated by whichever thread is free first. Waiting for the second thread before
     # handing over the next part keeps one part in flight.
+    database.clear_assembled(paths)
     with (
-        database.assembling(paths) as assembled,
+        database.assembling(paths.assembled) as assembled,
         ThreadPoolExecutor(max_workers=1) as background,
     ):
         in_flight: Future[None] | None = None

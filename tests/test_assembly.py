@@ -141,7 +141,7 @@ def test_database_assembled_in_parts_equals_one_built_from_frames(settings: Sett
     paths = database.DatabasePaths(settings.paths.db)
     enrolment = tables["core.enrolment"]
     without_enrolment = {name: frame for name, frame in tables.items() if name != "core.enrolment"}
-    with database.assembling(paths) as assembled:
+    with database.assembling(paths.assembled) as assembled:
         assembled.append(enrolment.head(2))
         assembled.append(enrolment.tail(enrolment.height - 2))
         assembled.add_tables(database.conform_tables(without_enrolment))
@@ -161,7 +161,7 @@ def test_database_assembled_in_parts_equals_one_built_from_frames(settings: Sett
 def test_an_assembled_database_without_every_table_is_not_published(settings: Settings) -> None:
     tables = small_published_tables(settings, persons=3)
     paths = database.DatabasePaths(settings.paths.db)
-    with database.assembling(paths) as assembled:
+    with database.assembling(paths.assembled) as assembled:
         assembled.append(tables["core.enrolment"])
 
     with pytest.raises(database.PublishError, match="missing"):
