@@ -509,19 +509,19 @@ def published_counts(path: Path) -> tuple[int, int]:
     The run that built the file recorded its persons in audit.runs; a file whose run did
     not is counted instead.
     """
-    enrolments = int(query_frame(path, "SELECT count(*) FROM core.enrolment").item())
     try:
-        recorded = query_frame(
+        enrolments, persons = query_frame(
             path,
-            "SELECT persons FROM audit.runs WHERE outcome = 'published' "
-            "ORDER BY finished_at DESC LIMIT 1",
-        )
+            "SELECT (SELECT count(*) FROM core.enrolment), (SELECT persons FROM audit.runs "
+            "WHERE outcome = 'published' ORDER BY finished_at DESC LIMIT 1)",
+        ).row(0)
     except duckdb.BinderException:
-        recorded = pl.DataFrame()
-    if recorded.height and recorded.item() is not None:
-        return enrolments, int(recorded.item())
-    counted = query_frame(path, "SELECT count(DISTINCT person_key) FROM core.enrolment")
-    return enrolments, int(counted.item())
+        persons = None
+    if persons is None:
+        enrolments, persons = query_frame(
+            path, "SELECT count(*), count(DISTINCT person_key) FROM core.enrolment"
+        ).row(0)
+    return int(enrolments), int(persons)
 
 
 def read_table(path: Path, table: str) -> pl.DataFrame:

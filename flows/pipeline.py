@@ -149,7 +149,7 @@ def unchanged_summary(
     file_loads = tables["audit.file_loads"]
     record = run_record(run_id, started_at, file_loads, enrolments, "unchanged", persons=persons)
     summary = summarise(
-        run_id, settings, tables, [], seconds, {}, record.data_as_of, persons=int(persons)
+        run_id, settings, tables, [], seconds, {}, record.data_as_of, persons=persons
     )
     return replace(summary, unchanged=True), tables, record
 
