@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from flows import database, pipeline
 from flows.config import Settings
-from flows.extracts import discover_extracts
+from flows.extracts import DiscoveredFile, discover_extracts
 from flows.history import utc_now
 from flows.ingest import (
+    FileResult,
     load_reference,
     process_with_cache,
     results_in_order,
@@ -194,24 +195,32 @@ def test_cached_enrolment_rows_stay_on_disk_until_assembled(settings: Settings) 
         )
 
 
-def test_a_run_in_parts_says_how_far_it_is(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def processed_delivery(
+    settings: Settings, persons: int, cache_dir: Path | None = None
+) -> tuple[list[DiscoveredFile], list[FileResult], pl.DataFrame]:
+    """Write one delivery of good rows, process it, and return files, results and kelurahan."""
     raw = settings.paths.raw_dir
     (raw / "2025-12-20_kiriman.csv").write_bytes(
-        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 40))])
+        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, persons + 1))])
     )
     files = discover_extracts(raw)
     reference = load_reference(settings.paths.reference_dir)
     fingerprint = settings_fingerprint(settings.rules, reference, "uji")
     results = [
-        process_with_cache(file, reference, settings.rules, KEY, None, fingerprint)
+        process_with_cache(file, reference, settings.rules, KEY, cache_dir, fingerprint)
         for file in files
     ]
+    return files, results, reference.kelurahan
+
+
+def test_a_run_in_parts_says_how_far_it_is(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, results, kelurahan = processed_delivery(settings, persons=39)
     monkeypatch.setattr(pipeline, "ENROLMENTS_PER_PART", 5)
     messages: list[str] = []
     assembly = pipeline.assemble_tables(
-        settings, files, results, reference.kelurahan, "uji", utc_now(), log=messages.append
+        settings, files, results, kelurahan, "uji", utc_now(), log=messages.append
     )
 
     assert messages == [f"Menyusun core.enrolment: bagian {n} dari 8" for n in range(1, 9)]
@@ -223,46 +232,21 @@ def test_a_run_in_parts_says_how_far_it_is(
 def test_a_stored_result_gone_before_assembly_fails_the_run_with_what_to_do(
     settings: Settings,
 ) -> None:
-    raw = settings.paths.raw_dir
-    (raw / "2025-12-20_kiriman.csv").write_bytes(
-        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 10))])
-    )
-    files = discover_extracts(raw)
-    reference = load_reference(settings.paths.reference_dir)
-    fingerprint = settings_fingerprint(settings.rules, reference, "uji")
     cache = settings.paths.cache_dir
-    results = [
-        process_with_cache(file, reference, settings.rules, KEY, cache, fingerprint)
-        for file in files
-    ]
+    files, results, kelurahan = processed_delivery(settings, persons=9, cache_dir=cache)
     for stored in cache.glob("*/enrolment_rows.parquet"):
         stored.unlink()
 
     with pytest.raises(pipeline.PipelineError, match="Hapus folder cache itu lalu jalankan ulang"):
-        pipeline.assemble_tables(settings, files, results, reference.kelurahan, "uji", utc_now())
+        pipeline.assemble_tables(settings, files, results, kelurahan, "uji", utc_now())
     database.clear_assembled(database.DatabasePaths(settings.paths.db))
-
-
-def results_of_39_rows(settings: Settings) -> tuple[list, list, pl.DataFrame]:
-    raw = settings.paths.raw_dir
-    (raw / "2025-12-20_kiriman.csv").write_bytes(
-        csv_bytes([HEADER, *(good_row(serial) for serial in range(1, 40))])
-    )
-    files = discover_extracts(raw)
-    reference = load_reference(settings.paths.reference_dir)
-    fingerprint = settings_fingerprint(settings.rules, reference, "uji")
-    results = [
-        process_with_cache(file, reference, settings.rules, KEY, None, fingerprint)
-        for file in files
-    ]
-    return files, results, reference.kelurahan
 
 
 @pytest.mark.parametrize("broken_part", ["first", "last"])
 def test_a_part_that_breaks_the_model_stops_the_run_before_anything_is_published(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, broken_part: str
 ) -> None:
-    files, results, kelurahan = results_of_39_rows(settings)
+    files, results, kelurahan = processed_delivery(settings, persons=39)
     real_build = pipeline.build_enrolments
     parts_built: list[int] = []
 
@@ -284,7 +268,7 @@ def test_a_part_that_breaks_the_model_stops_the_run_before_anything_is_published
 def test_a_publication_that_fails_on_the_way_can_be_retried_from_the_same_parts(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files, results, kelurahan = results_of_39_rows(settings)
+    files, results, kelurahan = processed_delivery(settings, persons=39)
     assembly = pipeline.assemble_tables(settings, files, results, kelurahan, "uji", utc_now())
     paths = database.DatabasePaths(settings.paths.db)
     real_export = database.export_parquet

@@ -104,18 +104,16 @@ def test_marts_that_differ_from_the_coverage_of_core_fail_the_checks(
 def test_the_coverage_view_counts_what_the_marts_publish(settings: Settings) -> None:
     path = settings.paths.db
     database.build_database(path, small_published_tables(settings, persons=6))
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        from_view = connection.sql(
-            "SELECT category, kode_kelurahan, coverage_month, count(*) FROM core.coverage "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        published = connection.sql(
-            "SELECT category, kode_kelurahan, coverage_month, participants "
-            "FROM mart.coverage_monthly ORDER BY ALL"
-        ).fetchall()
-    finally:
-        connection.close()
+    from_view = database.query_frame(
+        path,
+        "SELECT category, kode_kelurahan, coverage_month, count(*) FROM core.coverage "
+        "GROUP BY ALL ORDER BY ALL",
+    ).rows()
+    published = database.query_frame(
+        path,
+        "SELECT category, kode_kelurahan, coverage_month, participants "
+        "FROM mart.coverage_monthly ORDER BY ALL",
+    ).rows()
     assert from_view == published and len(published) > 1
 
 
